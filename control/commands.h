@@ -1,0 +1,72 @@
+/* commands.h - the command table: the single place a verb is defined, for
+ * the Unix socket today and OSC later. Each row gives the verb, its argument
+ * count, usage, help and handler; existence and arity are checked generically
+ * before a handler runs, and every outcome is one JSON reply object.
+ * Control thread only. */
+#ifndef WM_COMMANDS_H
+#define WM_COMMANDS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "control/tokenize.h"
+#include "control/tree.h"
+
+enum wm_topic {
+	WM_TOPIC_CHANGES = 1u << 0,
+	WM_TOPIC_METERS = 1u << 1,
+};
+#define WM_TOPIC_ALL (WM_TOPIC_CHANGES | WM_TOPIC_METERS)
+
+/* What a command may ask of the connection that sent it. Any may be NULL
+ * (a transport without subscriptions). */
+struct wm_conn_ops {
+	void (*subscribe)(void *conn, unsigned topics);
+	void (*unsubscribe)(void *conn, unsigned topics);
+	unsigned (*topics)(void *conn);
+	void (*quit)(void *conn);
+};
+
+/* What the daemon reports about itself; it adds its fields to reply. */
+struct wm_status_ops {
+	void (*health)(void *arg, json_t *reply);
+	void (*stats)(void *arg, json_t *reply);
+	void *arg;
+};
+
+/* Shared by every request: the tree and the daemon's status. */
+struct wm_cmd_env {
+	struct wm_tree *tree;
+	struct wm_status_ops status;
+};
+
+/* One request. */
+struct wm_cmd_ctx {
+	const struct wm_cmd_env *env;
+	void *conn;
+	const struct wm_conn_ops *conn_ops;
+	const char *by;              /* who is asking, for change events */
+};
+
+typedef int (*wm_cmd_fn)(const struct wm_cmd_ctx *ctx, const struct wm_words *words,
+			 json_t *reply, struct wm_err *err);
+
+struct wm_command {
+	const char *verb;
+	int min_args, max_args;      /* not counting the verb */
+	wm_cmd_fn run;
+	const char *usage;
+	const char *help;
+};
+
+/* The table, sorted by verb. */
+const struct wm_command *wm_commands(size_t *count);
+const struct wm_command *wm_command_find(const char *verb);
+
+/* Tokenize and run one request line (without its newline). Returns the
+ * reply object ({"ok":true,...} or {"ok":false,"error":...}); NULL only when
+ * the line is blank (no reply is owed). */
+json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len);
+
+#endif

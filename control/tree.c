@@ -1,0 +1,109 @@
+/* tree.c - the live parameter tree (control thread). Owns the live wm_mix;
+ * forwards audio-affecting changes to the engine as commands. */
+#include "control/tree.h"
+
+#include <stdlib.h>
+
+struct wm_tree {
+	struct wm_mix mix;
+	double default_ramp_ms;
+	struct wm_engine *engine;      /* not owned; NULL while JACK is down */
+	wm_tree_change_fn listener;
+	void *listener_arg;
+};
+
+struct wm_tree *wm_tree_create(const struct wm_mix *initial, double default_ramp_ms)
+{
+	struct wm_tree *tree = calloc(1, sizeof *tree);
+	if (!tree)
+		return NULL;
+	tree->mix = *initial;
+	tree->default_ramp_ms = default_ramp_ms;
+	return tree;
+}
+
+void wm_tree_destroy(struct wm_tree *tree)
+{
+	free(tree);
+}
+
+const struct wm_mix *wm_tree_mix(const struct wm_tree *tree)
+{
+	return &tree->mix;
+}
+
+double wm_tree_default_ramp_ms(const struct wm_tree *tree)
+{
+	return tree->default_ramp_ms;
+}
+
+void wm_tree_set_listener(struct wm_tree *tree, wm_tree_change_fn fn, void *arg)
+{
+	tree->listener = fn;
+	tree->listener_arg = arg;
+}
+
+void wm_tree_attach_engine(struct wm_tree *tree, struct wm_engine *engine)
+{
+	tree->engine = engine;
+}
+
+struct wm_engine *wm_tree_engine(const struct wm_tree *tree)
+{
+	return tree->engine;
+}
+
+/* Names are labels for people; everything else shapes the sound. */
+static bool affects_audio(enum wm_param_id id)
+{
+	return id != WM_PARAM_CH_NAME && id != WM_PARAM_ZONE_NAME;
+}
+
+static int post_to_engine(struct wm_tree *tree, const struct wm_param_ref *ref,
+			  const struct wm_value *value, double ramp_ms, struct wm_err *err)
+{
+	if (!tree->engine || !affects_audio(ref->id))
+		return 0;
+	struct wm_engine_cmd cmd = { .ref = *ref, .ramp_ms = (float)ramp_ms };
+	switch (value->type) {
+	case WM_TYPE_BOOL:
+		cmd.value = value->on ? 1.0f : 0.0f;
+		break;
+	default:
+		cmd.value = (float)value->num;
+		break;
+	}
+	if (ref->id == WM_PARAM_CH_FADER) {
+		cmd.ref.id = WM_PARAM_CH_GAIN;
+		cmd.value = (float)wm_fader_to_db(value->num);
+	}
+	return wm_engine_post(tree->engine, &cmd, 1, err);
+}
+
+static void announce(struct wm_tree *tree, struct wm_param_ref ref, const char *by)
+{
+	if (!tree->listener)
+		return;
+	struct wm_value now;
+	wm_param_get(&tree->mix, &ref, &now);
+	tree->listener(tree->listener_arg, &ref, &now, by);
+}
+
+int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
+		const struct wm_value *value, double ramp_ms, const char *by,
+		struct wm_err *err)
+{
+	if (ramp_ms < 0)
+		ramp_ms = tree->default_ramp_ms;
+	if (post_to_engine(tree, ref, value, ramp_ms, err) < 0)
+		return -1;
+	if (!wm_param_set(&tree->mix, ref, value))
+		return 0;
+	announce(tree, *ref, by);
+	if (ref->id == WM_PARAM_CH_GAIN || ref->id == WM_PARAM_CH_FADER) {
+		struct wm_param_ref twin = *ref;
+		twin.id = ref->id == WM_PARAM_CH_GAIN ? WM_PARAM_CH_FADER : WM_PARAM_CH_GAIN;
+		announce(tree, twin, by);
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* config.h - washmixd's settings from three sources, later ones winning:
+ * defaults < INI file (--config) < environment < command-line flags. One
+ * table lists every setting with its INI key, flag, environment variable and
+ * help, so the three sources and --help cannot disagree. Main thread only,
+ * before anything starts. */
+#ifndef WM_CONFIG_H
+#define WM_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "engine/mix.h"
+
+struct wm_config {
+	int channels;
+	int zones;
+	bool mono[WM_MAX_CHANNELS];
+	double ramp_ms;                 /* default gain ramp */
+	double meter_rate_hz;
+	char jack_server[64];           /* "" = libjack's default ($JACK_DEFAULT_SERVER) */
+	char jack_client[64];
+	char connect_inputs[256];       /* regex of source ports, "" = none */
+	char connect_outputs[256];      /* regex of destination ports, "" = none */
+	char socket_path[108];
+	int max_clients;
+	mode_t socket_mode;
+	int osc_port;                   /* 0 = off; used by the OSC server */
+	char osc_bind[64];
+	char redis[256];                /* host:port | unix:PATH | none; render cache */
+	enum wm_log_level log_level;
+	char config_file[PATH_MAX];     /* "" when none */
+	bool check_only;                /* --check-config */
+};
+
+enum wm_config_outcome {
+	WM_CONFIG_RUN,                  /* start the daemon */
+	WM_CONFIG_EXIT,                 /* --help or --version printed; exit 0 */
+	WM_CONFIG_ERROR,                /* err says what; exit with EX_CONFIG */
+};
+
+enum wm_config_outcome wm_config_load(struct wm_config *config, int argc, char **argv,
+				      struct wm_err *err);
+
+/* The effective settings as an INI file that --config accepts. */
+void wm_config_print(const struct wm_config *config, FILE *out);
+
+#endif

@@ -1,0 +1,65 @@
+/* jack_io.h - the daemon's JACK client: the only file that includes
+ * <jack/jack.h>. It opens the client, creates the engine from the tree's
+ * current mix (so every parameter survives a reconnect), registers the ports,
+ * runs the engine in the process callback, counts xruns, and reports server
+ * loss through a file descriptor the control loop watches.
+ *
+ * Threads: everything here runs on the control thread except the JACK
+ * callbacks, which touch only atomics and preallocated memory. */
+#ifndef WM_JACK_IO_H
+#define WM_JACK_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "control/tree.h"
+
+struct wm_jack;
+
+struct wm_jack_config {
+	const char *server;            /* "" = libjack's default */
+	const char *client_name;
+	const char *connect_inputs;    /* regex or "" */
+	const char *connect_outputs;   /* regex or "" */
+	double meter_rate_hz;
+};
+
+struct wm_jack_status {
+	bool connected;
+	char server[64];
+	char client[64];               /* the name JACK gave us */
+	uint32_t sample_rate;          /* Hz */
+	uint32_t period_frames;
+	uint64_t xruns;                /* since start, across reconnects */
+	double dsp_load_pct;           /* JACK's whole-graph load */
+	double engine_load_pct;        /* our callback, last period */
+	double engine_load_max_pct;    /* our callback, worst period since start */
+	uint64_t reconnects;
+	char last_error[160];
+};
+
+struct wm_jack *wm_jack_create(const struct wm_jack_config *config, struct wm_err *err);
+void wm_jack_destroy(struct wm_jack *jack);
+
+/* Open the client, build the engine from the tree's mix, register ports,
+ * activate, auto-connect, and attach the engine to the tree. Quiet makes
+ * libjack's own complaints debug-level (for retries). */
+int wm_jack_connect(struct wm_jack *jack, struct wm_tree *tree, bool quiet,
+		    struct wm_err *err);
+
+/* Detach from the tree, deactivate, unregister ports, close, free the engine. */
+void wm_jack_disconnect(struct wm_jack *jack, struct wm_tree *tree);
+
+bool wm_jack_connected(const struct wm_jack *jack);
+
+/* Readable when the server has gone away; call wm_jack_ack_lost then. */
+int wm_jack_lost_fd(const struct wm_jack *jack);
+void wm_jack_ack_lost(struct wm_jack *jack);
+
+void wm_jack_get_status(const struct wm_jack *jack, struct wm_jack_status *status);
+
+/* The live engine, or NULL while disconnected. */
+struct wm_engine *wm_jack_engine(const struct wm_jack *jack);
+
+#endif

@@ -1,0 +1,397 @@
+/* main.c - washmixd: startup order, the control thread's loop, JACK
+ * supervision (reconnect with backoff), health and stats, meters, and an
+ * orderly shutdown on SIGINT/SIGTERM (via signalfd, so handlers never run
+ * inside arbitrary code). Runs on the main thread, which is the control
+ * thread; JACK owns the realtime thread. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "control/commands.h"
+#include "control/loop.h"
+#include "control/reply.h"
+#include "control/sock.h"
+#include "control/tree.h"
+#include "daemon/config.h"
+#include "daemon/jack_io.h"
+#include "engine/engine.h"
+
+#define EXIT_UNAVAILABLE 69   /* sysexits EX_UNAVAILABLE: no JACK server */
+#define EXIT_SOFTWARE 70
+#define EXIT_CONFIG 78        /* sysexits EX_CONFIG */
+
+#define RECONNECT_MIN_MS 50
+#define RECONNECT_MAX_MS 1000
+#define SUPERVISE_MS 50
+#define DEGRADED_WINDOW_MS 60000  /* xruns or drops this recent mean "degraded" */
+
+struct daemon {
+	struct wm_config config;
+	struct wm_loop *loop;
+	struct wm_tree *tree;
+	struct wm_jack *jack;
+	struct wm_sock *sock;
+	struct wm_cmd_env env;
+	int signal_fd;
+	int64_t started_ms;
+	int64_t next_attempt_ms;       /* reconnect */
+	int backoff_ms;
+	uint64_t seen_xruns;           /* to notice new xruns */
+	uint64_t seen_drops;
+	int64_t last_trouble_ms;       /* last new xrun or drop */
+	struct wm_meter meters[WM_MAX_CHANNELS + WM_MAX_ZONES];
+	uint32_t meter_seq;
+	uint32_t published_seq;
+	bool have_meters;
+};
+
+static const char *health_status(struct daemon *d, const struct wm_jack_status *js)
+{
+	if (!js->connected)
+		return "down";
+	if (d->last_trouble_ms && wm_loop_now_ms() - d->last_trouble_ms < DEGRADED_WINDOW_MS)
+		return "degraded";
+	return "ok";
+}
+
+static json_t *subsystem(const char *state, const char *detail)
+{
+	return json_pack("{s:s, s:s}", "state", state, "detail", detail);
+}
+
+static void fill_health(void *arg, json_t *r)
+{
+	struct daemon *d = arg;
+	struct wm_jack_status js;
+	wm_jack_get_status(d->jack, &js);
+	json_object_set_new(r, "status", json_string(health_status(d, &js)));
+	json_object_set_new(r, "version", json_string(WASHMIX_VERSION));
+	json_object_set_new(r, "uptime_s",
+			    json_real((double)(wm_loop_now_ms() - d->started_ms) / 1000.0));
+	json_t *jack = json_pack("{s:b, s:s}", "connected", js.connected, "server", js.server);
+	if (js.connected) {
+		json_object_set_new(jack, "client", json_string(js.client));
+		json_object_set_new(jack, "sample_rate", json_integer(js.sample_rate));
+		json_object_set_new(jack, "period", json_integer(js.period_frames));
+		json_object_set_new(jack, "dsp_load", json_real(round(js.dsp_load_pct * 100) / 100));
+		json_object_set_new(jack, "engine_load",
+				    json_real(round(js.engine_load_pct * 100) / 100));
+	} else {
+		json_object_set_new(jack, "error", json_string(js.last_error));
+	}
+	json_object_set_new(jack, "xruns", json_integer((json_int_t)js.xruns));
+	json_object_set_new(jack, "reconnects", json_integer((json_int_t)js.reconnects));
+	json_object_set_new(r, "jack", jack);
+
+	char detail[160];
+	const struct wm_mix *mix = wm_tree_mix(d->tree);
+	json_t *subs = json_object();
+	if (js.connected)
+		snprintf(detail, sizeof detail, "%u Hz, %u frames, %llu xruns", js.sample_rate,
+			 js.period_frames, (unsigned long long)js.xruns);
+	else
+		snprintf(detail, sizeof detail, "%s; reconnecting", js.last_error);
+	json_object_set_new(subs, "jack", subsystem(js.connected ? "ok" : "down", detail));
+	snprintf(detail, sizeof detail, "%d channels into %d zones%s", mix->channels, mix->zones,
+		 js.connected ? "" : "; not running until JACK returns (state kept)");
+	json_object_set_new(subs, "engine", subsystem(js.connected ? "ok" : "down", detail));
+	struct wm_sock_stats ss;
+	wm_sock_get_stats(d->sock, &ss);
+	snprintf(detail, sizeof detail, "%d clients, %d subscribed", ss.clients, ss.subscribers);
+	json_object_set_new(subs, "control", subsystem("ok", detail));
+	json_object_set_new(r, "subsystems", subs);
+}
+
+static void fill_stats(void *arg, json_t *r)
+{
+	struct daemon *d = arg;
+	struct wm_jack_status js;
+	wm_jack_get_status(d->jack, &js);
+	json_t *jack = json_pack("{s:b, s:I, s:I, s:f, s:f, s:f}", "connected", js.connected,
+				 "xruns", (json_int_t)js.xruns, "reconnects",
+				 (json_int_t)js.reconnects, "dsp_load", js.dsp_load_pct,
+				 "engine_load", js.engine_load_pct, "engine_load_max",
+				 js.engine_load_max_pct);
+	json_object_set_new(r, "jack", jack);
+	struct wm_engine *e = wm_jack_engine(d->jack);
+	if (e) {
+		struct wm_engine_stats es;
+		wm_engine_get_stats(e, &es);
+		json_object_set_new(r, "engine",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "periods",
+					      (json_int_t)es.periods, "frames", (json_int_t)es.frames,
+					      "commands", (json_int_t)es.commands, "command_drops",
+					      (json_int_t)es.command_drops, "meter_drops",
+					      (json_int_t)es.meter_drops));
+	}
+	struct wm_sock_stats ss;
+	wm_sock_get_stats(d->sock, &ss);
+	json_object_set_new(r, "control",
+			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
+				      ss.clients, "subscribers", ss.subscribers, "accepted",
+				      (json_int_t)ss.accepted, "refused_busy",
+				      (json_int_t)ss.refused_busy, "requests",
+				      (json_int_t)ss.requests, "errors", (json_int_t)ss.errors,
+				      "events_dropped", (json_int_t)ss.events_dropped,
+				      "paused", (json_int_t)ss.paused));
+}
+
+static void on_change(void *arg, const struct wm_param_ref *ref, const struct wm_value *value,
+		      const char *by)
+{
+	struct daemon *d = arg;
+	if (!d->sock || !wm_sock_has_subscribers(d->sock, WM_TOPIC_CHANGES))
+		return;
+	json_t *ev = wm_event_change(ref, value, by);
+	wm_sock_publish(d->sock, WM_TOPIC_CHANGES, ev);
+	json_decref(ev);
+}
+
+static json_t *level_db(float lin)
+{
+	if (lin <= 0)
+		return json_string("-inf");
+	return json_real(round(20.0 * log10(lin) * 100) / 100);
+}
+
+static json_t *meter_json(const struct wm_meter *m)
+{
+	return json_pack("{s:i, s:[o,o], s:[o,o]}",
+			 m->kind == WM_METER_CHANNEL ? "ch" : "zone", m->index + 1, "peak",
+			 level_db(m->peak[0]), level_db(m->peak[1]), "rms", level_db(m->rms[0]),
+			 level_db(m->rms[1]));
+}
+
+static void publish_meters(struct daemon *d)
+{
+	const struct wm_mix *mix = wm_tree_mix(d->tree);
+	json_t *chans = json_array(), *zones = json_array();
+	for (int i = 0; i < mix->channels + mix->zones; i++) {
+		const struct wm_meter *m = &d->meters[i];
+		json_array_append_new(m->kind == WM_METER_CHANNEL ? chans : zones, meter_json(m));
+	}
+	json_t *ev = json_pack("{s:s, s:I, s:o, s:o}", "event", "meters", "seq",
+			       (json_int_t)d->meter_seq, "channels", chans, "zones", zones);
+	wm_sock_publish(d->sock, WM_TOPIC_METERS, ev);
+	json_decref(ev);
+}
+
+/* Keep the newest complete sweep; publish it once to meter subscribers. */
+static void drain_meters(struct wm_loop *loop, void *arg)
+{
+	(void)loop;
+	struct daemon *d = arg;
+	struct wm_engine *e = wm_jack_engine(d->jack);
+	if (!e)
+		return;
+	const struct wm_mix *mix = wm_tree_mix(d->tree);
+	struct wm_meter batch[64];
+	size_t n;
+	while ((n = wm_engine_poll_meters(e, batch, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct wm_meter *m = &batch[i];
+			int slot = m->kind == WM_METER_CHANNEL ? m->index : mix->channels + m->index;
+			if (slot < mix->channels + mix->zones)
+				d->meters[slot] = *m;
+			d->meter_seq = m->seq;
+			d->have_meters = true;
+		}
+	}
+	if (d->have_meters && d->meter_seq != d->published_seq &&
+	    wm_sock_has_subscribers(d->sock, WM_TOPIC_METERS)) {
+		publish_meters(d);
+		d->published_seq = d->meter_seq;
+	}
+}
+
+static void note_trouble(struct daemon *d)
+{
+	struct wm_jack_status js;
+	wm_jack_get_status(d->jack, &js);
+	uint64_t drops = 0;
+	struct wm_engine *e = wm_jack_engine(d->jack);
+	if (e) {
+		struct wm_engine_stats es;
+		wm_engine_get_stats(e, &es);
+		drops = es.command_drops + es.meter_drops;
+	}
+	if (js.xruns > d->seen_xruns) {
+		wm_warn("jack.xrun", "xruns=%llu new=%llu", (unsigned long long)js.xruns,
+			(unsigned long long)(js.xruns - d->seen_xruns));
+		d->last_trouble_ms = wm_loop_now_ms();
+	}
+	if (drops > d->seen_drops) {
+		wm_warn("engine.drops", "drops=%llu", (unsigned long long)drops);
+		d->last_trouble_ms = wm_loop_now_ms();
+	}
+	d->seen_xruns = js.xruns;
+	d->seen_drops = drops;
+}
+
+static void log_connected(struct daemon *d, const char *event)
+{
+	struct wm_jack_status js;
+	wm_jack_get_status(d->jack, &js);
+	wm_info(event, "server=%s client=%s rate=%u period=%u", js.server, js.client,
+		js.sample_rate, js.period_frames);
+}
+
+static void supervise(struct wm_loop *loop, void *arg)
+{
+	(void)loop;
+	struct daemon *d = arg;
+	if (wm_jack_connected(d->jack)) {
+		note_trouble(d);
+		return;
+	}
+	int64_t now = wm_loop_now_ms();
+	if (now < d->next_attempt_ms)
+		return;
+	struct wm_err err = { 0 };
+	if (wm_jack_connect(d->jack, d->tree, true, &err) == 0) {
+		log_connected(d, "jack.reconnected");
+		d->backoff_ms = RECONNECT_MIN_MS;
+		d->seen_drops = 0;
+		return;
+	}
+	wm_debug("jack.retry", "in_ms=%d error=\"%s\"", d->backoff_ms, err.msg);
+	d->next_attempt_ms = now + d->backoff_ms;
+	if (d->backoff_ms < RECONNECT_MAX_MS)
+		d->backoff_ms *= 2;
+}
+
+static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)
+{
+	(void)loop, (void)fd, (void)revents;
+	struct daemon *d = arg;
+	wm_jack_ack_lost(d->jack);
+	if (!wm_jack_connected(d->jack))
+		return;
+	wm_warn("jack.lost", "msg=\"JACK server went away; keeping the mix and reconnecting\"");
+	wm_jack_disconnect(d->jack, d->tree);
+	d->last_trouble_ms = wm_loop_now_ms();
+	d->backoff_ms = RECONNECT_MIN_MS;
+	d->next_attempt_ms = wm_loop_now_ms();
+	d->have_meters = false;
+}
+
+static void on_signal(struct wm_loop *loop, int fd, short revents, void *arg)
+{
+	(void)revents, (void)arg;
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		wm_info("daemon.stopping", "signal=%s", strsignal((int)si.ssi_signo));
+		wm_loop_stop(loop);
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* Blocked before any thread starts, so libjack's threads inherit it and
+	 * only the signalfd sees these signals. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->signal_fd < 0 ? -1 : 0;
+}
+
+static int start(struct daemon *d)
+{
+	struct wm_err err = { 0 };
+	const struct wm_config *c = &d->config;
+	struct wm_mix mix;
+	wm_mix_init(&mix, c->channels, c->zones, c->mono);
+	d->loop = wm_loop_create();
+	d->tree = wm_tree_create(&mix, c->ramp_ms);
+	if (!d->loop || !d->tree || setup_signals(d) < 0) {
+		wm_error("daemon.start", "error=\"out of memory or signals: %s\"", strerror(errno));
+		return EXIT_SOFTWARE;
+	}
+	wm_tree_set_listener(d->tree, on_change, d);
+	struct wm_jack_config jc = { .server = c->jack_server, .client_name = c->jack_client,
+				     .connect_inputs = c->connect_inputs,
+				     .connect_outputs = c->connect_outputs,
+				     .meter_rate_hz = c->meter_rate_hz };
+	d->jack = wm_jack_create(&jc, &err);
+	if (!d->jack || wm_jack_connect(d->jack, d->tree, false, &err) < 0) {
+		wm_error("jack.unavailable", "error=\"%s\"", err.msg);
+		fprintf(stderr, "washmixd: %s\n", err.msg);
+		return EXIT_UNAVAILABLE;
+	}
+	log_connected(d, "jack.connected");
+	d->env = (struct wm_cmd_env){ .tree = d->tree,
+				      .status = { .health = fill_health, .stats = fill_stats,
+						  .arg = d } };
+	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
+				     .mode = c->socket_mode, .listen_fd = -1 };
+	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
+	if (!d->sock) {
+		wm_error("sock.unavailable", "error=\"%s\"", err.msg);
+		fprintf(stderr, "washmixd: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	wm_loop_add_fd(d->loop, d->signal_fd, POLLIN, on_signal, d);
+	wm_loop_add_fd(d->loop, wm_jack_lost_fd(d->jack), POLLIN, on_jack_lost, d);
+	wm_loop_add_timer(d->loop, SUPERVISE_MS, supervise, d);
+	wm_loop_add_timer(d->loop, (int)(1000.0 / c->meter_rate_hz), drain_meters, d);
+	d->backoff_ms = RECONNECT_MIN_MS;
+	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d", WASHMIX_VERSION,
+		c->socket_path, c->channels, c->zones);
+	return 0;
+}
+
+static void stop(struct daemon *d)
+{
+	wm_sock_destroy(d->sock);
+	if (d->jack) {
+		wm_jack_disconnect(d->jack, d->tree);
+		wm_jack_destroy(d->jack);
+	}
+	wm_tree_destroy(d->tree);
+	wm_loop_destroy(d->loop);
+	if (d->signal_fd > 0)
+		close(d->signal_fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct wm_err err = { 0 };
+	d.signal_fd = -1;
+	switch (wm_config_load(&d.config, argc, argv, &err)) {
+	case WM_CONFIG_EXIT:
+		return 0;
+	case WM_CONFIG_ERROR:
+		fprintf(stderr, "washmixd: %s\n", err.msg);
+		return EXIT_CONFIG;
+	case WM_CONFIG_RUN:
+		break;
+	}
+	if (d.config.check_only) {
+		wm_config_print(&d.config, stdout);
+		return 0;
+	}
+	wm_log_set_level(d.config.log_level);
+	d.started_ms = wm_loop_now_ms();
+	int status = start(&d);
+	if (status == 0 && wm_loop_run(d.loop) < 0) {
+		wm_error("daemon.loop", "error=\"%s\"", strerror(errno));
+		status = EXIT_SOFTWARE;
+	}
+	stop(&d);
+	if (status == 0)
+		wm_info("daemon.stopped", "msg=\"ports unregistered, socket removed\"");
+	return status;
+}
