@@ -34,7 +34,9 @@ struct wm_jack {
 	atomic_uint callback_usecs_max;
 	uint32_t sample_rate;
 	uint64_t reconnects;
-	char last_error[160];
+	bool ever_connected;
+	bool server_lost;                  /* set by wm_jack_ack_lost until disconnect */
+	char last_error[WM_ERR_MSG_MAX];
 };
 
 /* libjack prints its own complaints; route them into our log. When retrying
@@ -261,6 +263,9 @@ int wm_jack_connect(struct wm_jack *j, struct wm_tree *tree, bool quiet, struct 
 	auto_connect(j, j->connect_in, true);
 	auto_connect(j, j->connect_out, false);
 	atomic_store(&jack_lib_quiet, false);
+	if (j->ever_connected)
+		j->reconnects++;
+	j->ever_connected = true;
 	j->last_error[0] = '\0';
 	return 0;
 out_close:
@@ -280,14 +285,20 @@ void wm_jack_disconnect(struct wm_jack *j, struct wm_tree *tree)
 	if (!j->client)
 		return;
 	wm_tree_attach_engine(tree, NULL);
-	jack_deactivate(j->client);
-	for (int i = 0; i < j->nin; i++)
-		if (j->in_ports[i])
-			jack_port_unregister(j->client, j->in_ports[i]);
-	for (int i = 0; i < j->nout; i++)
-		if (j->out_ports[i])
-			jack_port_unregister(j->client, j->out_ports[i]);
+	/* With the server gone every call below would only fail and complain. */
+	atomic_store(&jack_lib_quiet, j->server_lost);
+	if (!j->server_lost) {
+		jack_deactivate(j->client);
+		for (int i = 0; i < j->nin; i++)
+			if (j->in_ports[i])
+				jack_port_unregister(j->client, j->in_ports[i]);
+		for (int i = 0; i < j->nout; i++)
+			if (j->out_ports[i])
+				jack_port_unregister(j->client, j->out_ports[i]);
+	}
 	jack_client_close(j->client);
+	atomic_store(&jack_lib_quiet, false);
+	j->server_lost = false;
 	j->client = NULL;
 	wm_engine_destroy(j->engine);
 	j->engine = NULL;
@@ -309,7 +320,9 @@ void wm_jack_ack_lost(struct wm_jack *j)
 	uint64_t count;
 	ssize_t r = read(j->lost_fd, &count, sizeof count);
 	(void)r; /* EAGAIN just means already acknowledged */
-	j->reconnects++;
+	if (!j->client)
+		return;
+	j->server_lost = true;
 	snprintf(j->last_error, sizeof j->last_error, "the JACK server went away");
 }
 

@@ -35,8 +35,8 @@ struct wm_jack_status {
 	double dsp_load_pct;           /* JACK's whole-graph load */
 	double engine_load_pct;        /* our callback, last period */
 	double engine_load_max_pct;    /* our callback, worst period since start */
-	uint64_t reconnects;
-	char last_error[160];
+	uint64_t reconnects;           /* successful reconnections after a loss */
+	char last_error[WM_ERR_MSG_MAX];
 };
 
 struct wm_jack *wm_jack_create(const struct wm_jack_config *config, struct wm_err *err);

@@ -90,7 +90,7 @@ static void fill_health(void *arg, json_t *r)
 	json_object_set_new(jack, "reconnects", json_integer((json_int_t)js.reconnects));
 	json_object_set_new(r, "jack", jack);
 
-	char detail[160];
+	char detail[WM_ERR_MSG_MAX + 64];
 	const struct wm_mix *mix = wm_tree_mix(d->tree);
 	json_t *subs = json_object();
 	if (js.connected)
@@ -271,9 +271,11 @@ static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)
 {
 	(void)loop, (void)fd, (void)revents;
 	struct daemon *d = arg;
-	wm_jack_ack_lost(d->jack);
-	if (!wm_jack_connected(d->jack))
+	if (!wm_jack_connected(d->jack)) {
+		wm_jack_ack_lost(d->jack);
 		return;
+	}
+	wm_jack_ack_lost(d->jack);
 	wm_warn("jack.lost", "msg=\"JACK server went away; keeping the mix and reconnecting\"");
 	wm_jack_disconnect(d->jack, d->tree);
 	d->last_trouble_ms = wm_loop_now_ms();
