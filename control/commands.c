@@ -354,21 +354,25 @@ static int check_arity(const struct wm_command *c, int args, struct wm_err *err)
 {
 	if (args >= c->min_args && args <= c->max_args)
 		return 0;
-	return wm_err_set(err, WM_E_WRONG_ARGS, "%s takes %s; got %d argument%s", c->verb,
-			  c->usage, args, args == 1 ? "" : "s");
+	return wm_err_set(err, WM_E_WRONG_ARGS, "wrong number of arguments for %s: got %d; usage: %s",
+			  c->verb, args, c->usage);
 }
 
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len)
 {
 	struct wm_err err = { 0 };
 	struct wm_words words;
-	char *storage = malloc(len + 1);
+	/* One block: a NUL-terminated copy of the line, then the words. */
+	char *text = malloc(2 * len + 2);
 	json_t *reply = NULL;
-	if (!storage) {
+	if (!text) {
 		wm_err_set(&err, WM_E_INTERNAL, "out of memory");
 		return wm_reply_error(&err);
 	}
-	if (wm_tokenize(line, len, storage, &words, &err) < 0)
+	memcpy(text, line, len);
+	text[len] = '\0';
+	char *storage = text + len + 1;
+	if (wm_tokenize(text, len, storage, &words, &err) < 0)
 		goto out_error;
 	if (words.count == 0)
 		goto out_free_storage;
@@ -386,6 +390,6 @@ json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size
 out_error:
 	reply = wm_reply_error(&err);
 out_free_storage:
-	free(storage);
+	free(text);
 	return reply;
 }

@@ -19,8 +19,8 @@
 
 #define WM_SOCK_MAX_LINE 4096                   /* bytes, including the newline */
 #define WM_SOCK_DEFAULT_MAX_CLIENTS 256
-#define WM_SOCK_EVENT_QUEUE_MAX (256 * 1024)    /* bytes queued before events drop */
-#define WM_SOCK_READ_PAUSE (1024 * 1024)        /* queued bytes that pause reading */
+#define WM_SOCK_EVENT_QUEUE_MAX ((size_t)256 * 1024)    /* bytes queued before events drop */
+#define WM_SOCK_READ_PAUSE ((size_t)1024 * 1024)        /* queued bytes that pause reading */
 
 struct wm_sock;
 

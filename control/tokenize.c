@@ -3,40 +3,9 @@
 #include "control/tokenize.h"
 
 #include <stdbool.h>
+#include <string.h>
 
-int wm_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n;
-		unsigned min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, min = 0x10000, c &= 0x07;
-		} else {
-			return 0;
-		}
-		if (i + n >= len)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
+#include "engine/text.h"
 
 static int bad(struct wm_err *err, size_t col, const char *what)
 {
@@ -46,12 +15,14 @@ static int bad(struct wm_err *err, size_t col, const char *what)
 int wm_tokenize(const char *line, size_t len, char *storage, struct wm_words *words,
 		struct wm_err *err)
 {
+	words->count = 0;
+	if (memchr(line, '\0', len))
+		return bad(err, (size_t)((const char *)memchr(line, '\0', len) - line),
+			   "NUL byte in request");
+	if (line[len] != '\0')
+		return wm_err_set(err, WM_E_INTERNAL, "tokenizer needs a NUL-terminated line");
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	words->count = 0;
-	if (!wm_utf8_valid(line, len))
-		return wm_err_set(err, WM_E_BAD_REQUEST,
-				  "request is not valid UTF-8 text; send one line of words");
 	char *out = storage;
 	size_t i = 0;
 	while (i < len) {
@@ -72,6 +43,15 @@ int wm_tokenize(const char *line, size_t len, char *storage, struct wm_words *wo
 				return bad(err, i, "control character in request");
 			if (c == 0x7f)
 				return bad(err, i, "control character in request");
+			if (c >= 0x80) {
+				int n = wm_utf8_seq_len(line + i);
+				if (n == 0)
+					return bad(err, i, "invalid UTF-8");
+				memcpy(out, line + i, (size_t)n);
+				out += n;
+				i += (size_t)n - 1;
+				continue;
+			}
 			if (quoted) {
 				if (c == '"') {
 					quoted = false;

@@ -18,14 +18,11 @@ struct wm_words {
 	size_t offset[WM_MAX_WORDS];
 };
 
-/* Tokenize line (len bytes, no newline) into storage, which must hold len+1
- * bytes. Rejects NUL bytes, control characters, invalid UTF-8, unbalanced
- * quotes and more than WM_MAX_WORDS words with WM_E_BAD_REQUEST and the
- * column of the problem. */
+/* Tokenize line (len bytes, no newline, and line[len] must be '\0') into
+ * storage, which must hold len+1 bytes. Rejects NUL bytes, control
+ * characters, invalid UTF-8, unbalanced quotes and more than WM_MAX_WORDS
+ * words with WM_E_BAD_REQUEST and the column of the problem. */
 int wm_tokenize(const char *line, size_t len, char *storage, struct wm_words *words,
 		struct wm_err *err);
-
-/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int wm_utf8_valid(const char *s, size_t len);
 
 #endif

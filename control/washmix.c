@@ -80,7 +80,7 @@ static int append_word(char *out, size_t cap, size_t *len, const char *word)
 		size_t n = strlen(word);
 		if (*len + n >= cap)
 			return -1;
-		memcpy(out + *len, word, n);
+		memcpy(out + *len, word, n); /* NOLINT(bugprone-not-null-terminated-result): a line, not a string */
 		*len += n;
 		return 0;
 	}
@@ -119,7 +119,7 @@ static int read_line(struct conn *c, int timeout_ms)
 	free(c->line);
 	c->line = NULL;
 	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
 		if (nl) {
 			size_t n = (size_t)(nl - c->buf);
 			c->line = strndup(c->buf, n);
@@ -308,9 +308,16 @@ int main(int argc, char **argv)
 		case 'j':
 			raw = true;
 			break;
-		case 't':
-			timeout_s = atof(optarg);
+		case 't': {
+			char *end;
+			timeout_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(timeout_s > 0)) {
+				fprintf(stderr, "washmix: --timeout wants seconds > 0; got \"%s\"\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

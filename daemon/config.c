@@ -321,7 +321,7 @@ static int ini_entry(void *user, const char *section, const char *key, const cha
 	if (st->failed)
 		return 0;
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (strcmp(section, settings[i].section) || strcmp(key, settings[i].key))
+		if (strcmp(section, settings[i].section) != 0 || strcmp(key, settings[i].key) != 0)
 			continue;
 		if (settings[i].set(st->config, value, st->err) == 0)
 			return 1;

@@ -264,6 +264,7 @@ START_TEST(every_error)
 	expect_error("get \"ch/1/gain", "bad_request", "unterminated quote");
 	expect_error("get \x01", "bad_request", "control character");
 	expect_error("get \xff\xfe", "bad_request", "UTF-8");
+	expect_error("set ch/1/name \"\xc3\"", "bad_request", "UTF-8");
 	/* Errors change nothing. */
 	ck_assert(get_number("ch/1/gain") == 0.0);
 	ck_assert(get_number("ch/1/pan") == 0.0);
@@ -323,11 +324,16 @@ START_TEST(tokenizer)
 	ck_assert_int_eq(err.code, WM_E_BAD_REQUEST);
 	const char nul[] = "get\0x";
 	ck_assert_int_eq(wm_tokenize(nul, 5, storage, &w, &err), -1);
-	ck_assert(wm_utf8_valid("h\xc3\xa9", 3));
-	ck_assert(!wm_utf8_valid("\xc3", 1));
-	ck_assert(!wm_utf8_valid("\xc0\xaf", 2));          /* overlong '/' */
-	ck_assert(!wm_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-	ck_assert(wm_utf8_valid("\xf0\x9f\x9a\x97", 4));   /* car emoji */
+	ck_assert_msg(strstr(err.msg, "NUL byte in request at column 4"), "%s", err.msg);
+	line = "set ch/1/name h\xc3\xa9\xf0\x9f\x9a\x97";   /* é and a car */
+	ck_assert_int_eq(wm_tokenize(line, strlen(line), storage, &w, &err), 0);
+	ck_assert_str_eq(w.word[2], "h\xc3\xa9\xf0\x9f\x9a\x97");
+	const char *bad_utf8[] = { "get \xc3", "get \xc0\xaf", "get \xed\xa0\x80", "get \xff" };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(wm_tokenize(bad_utf8[i], strlen(bad_utf8[i]), storage, &w, &err),
+				 -1);
+		ck_assert_msg(strstr(err.msg, "invalid UTF-8 at column 5"), "%s", err.msg);
+	}
 }
 END_TEST
 

@@ -1,0 +1,985 @@
+/* check_engine.c - engine/engine and engine/dsp driven like the daemon
+ * drives them: post commands, run periods, look at the samples. Exact
+ * expectations where the design promises exactness (pass-through, ramp
+ * ends, hard pan), tight tolerances elsewhere. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/dsp.h"
+#include "engine/engine.h"
+
+#define RATE 48000u
+#define PI 3.14159265358979323846
+
+struct rig {
+	struct wm_engine *e;
+	struct wm_mix mix;           /* topology, for parsing paths */
+	int in_ports;
+	int out_ports;
+	uint32_t max_frames;
+	float *in[2 * WM_MAX_CHANNELS];
+	float *out[2 * WM_MAX_ZONES];
+};
+
+static struct rig *rig_config(const struct wm_mix *mix, uint32_t max_frames,
+			      const struct wm_engine_config *config)
+{
+	struct rig *r = calloc(1, sizeof *r);
+	struct wm_err err;
+
+	ck_assert_ptr_nonnull(r);
+	r->mix = *mix;
+	r->e = wm_engine_create(config, mix, &err);
+	ck_assert_msg(r->e != NULL, "create: %s", err.msg);
+	r->in_ports = wm_engine_input_ports(r->e);
+	r->out_ports = wm_engine_output_ports(r->e);
+	r->max_frames = max_frames;
+	for (int p = 0; p < r->in_ports; p++)
+		ck_assert_ptr_nonnull(r->in[p] = calloc(max_frames, sizeof(float)));
+	for (int p = 0; p < r->out_ports; p++)
+		ck_assert_ptr_nonnull(r->out[p] = calloc(max_frames, sizeof(float)));
+	return r;
+}
+
+static struct rig *rig_mix(const struct wm_mix *mix, uint32_t max_frames)
+{
+	struct wm_engine_config config = { .sample_rate = RATE };
+
+	return rig_config(mix, max_frames, &config);
+}
+
+static struct rig *rig_new(int channels, int zones, const bool *mono, uint32_t max_frames)
+{
+	struct wm_mix mix;
+
+	wm_mix_init(&mix, channels, zones, mono);
+	return rig_mix(&mix, max_frames);
+}
+
+static void rig_free(struct rig *r)
+{
+	for (int p = 0; p < r->in_ports; p++)
+		free(r->in[p]);
+	for (int p = 0; p < r->out_ports; p++)
+		free(r->out[p]);
+	wm_engine_destroy(r->e);
+	free(r);
+}
+
+static void run(struct rig *r, uint32_t frames)
+{
+	ck_assert_uint_le(frames, r->max_frames);
+	wm_engine_process_rt(r->e, (const float *const *)r->in, r->out, frames);
+}
+
+static struct wm_engine_cmd cmd_of(struct rig *r, const char *path, double value, double ramp_ms)
+{
+	struct wm_engine_cmd cmd = { .value = (float)value, .ramp_ms = (float)ramp_ms };
+	struct wm_err err;
+
+	ck_assert_msg(wm_param_parse_path(path, &r->mix, &cmd.ref, &err) == 0, "%s", err.msg);
+	return cmd;
+}
+
+static void post(struct rig *r, const char *path, double value, double ramp_ms)
+{
+	struct wm_engine_cmd cmd = cmd_of(r, path, value, ramp_ms);
+	struct wm_err err;
+
+	ck_assert_msg(wm_engine_post(r->e, &cmd, 1, &err) == 0, "post %s: %s", path, err.msg);
+}
+
+static uint32_t rng = 12345;
+
+/* Deterministic noise in [-1, 1), never exactly 0 (so ratios exist). */
+static float noise(void)
+{
+	rng = rng * 1664525u + 1013904223u;
+	float v = (float)((int32_t)rng >> 8) / 8388608.0f;
+	return v == 0.0f ? 0.5f : v;
+}
+
+static void fill_noise(float *buf, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		buf[i] = noise();
+}
+
+static void fill_dc(float *buf, uint32_t n, float v)
+{
+	for (uint32_t i = 0; i < n; i++)
+		buf[i] = v;
+}
+
+/* ---- pass-through and gain ---- */
+
+static const uint32_t periods[] = { 256, 64, 37, 1, 1024 };
+
+START_TEST(unity_pass_through_is_bit_exact)
+{
+	struct rig *r = rig_new(8, 2, NULL, 1024);
+	uint32_t n = periods[_i];
+
+	for (int round = 0; round < 4; round++) {
+		fill_noise(r->in[0], n);
+		fill_noise(r->in[1], n);
+		run(r, n);
+		for (int z = 0; z < 2; z++) {
+			ck_assert_mem_eq(r->out[2 * (size_t)z], r->in[0], n * sizeof(float));
+			ck_assert_mem_eq(r->out[2 * (size_t)z + 1], r->in[1], n * sizeof(float));
+		}
+	}
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(gain_minus_6_db)
+{
+	struct rig *r = rig_new(8, 2, NULL, 1024);
+	float g = (float)wm_db_to_lin(-6.0);
+
+	post(r, "ch/1/gain", -6.0, -1.0);
+	fill_noise(r->in[0], 1024);
+	run(r, 1024); /* the 20 ms ramp (960 frames) ends in here */
+	fill_noise(r->in[0], 256);
+	fill_noise(r->in[1], 256);
+	run(r, 256);
+	for (uint32_t i = 0; i < 256; i++) {
+		for (int z = 0; z < 2; z++) {
+			for (int s = 0; s < 2; s++) {
+				double ratio = (double)r->out[2 * z + s][i] / r->in[s][i];
+
+				ck_assert_double_eq_tol(ratio, wm_db_to_lin(-6.0), 1e-6 * wm_db_to_lin(-6.0));
+				ck_assert_float_eq(r->out[2 * z + s][i], g * r->in[s][i]);
+			}
+		}
+	}
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(initial_state_has_no_ramp)
+{
+	struct wm_mix mix;
+
+	wm_mix_init(&mix, 2, 1, NULL);
+	mix.ch[0].gain_db = -6.0;
+	struct rig *r = rig_mix(&mix, 64);
+	fill_noise(r->in[0], 64);
+	run(r, 64);
+	for (uint32_t i = 0; i < 64; i++)
+		ck_assert_float_eq(r->out[0][i], (float)wm_db_to_lin(-6.0) * r->in[0][i]);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(fader_command_is_gain)
+{
+	struct rig *r = rig_new(2, 1, NULL, 64);
+
+	post(r, "ch/1/fader", 0.5, 0.0); /* 0.5 on the taper is -10 dB */
+	fill_dc(r->in[0], 64, 1.0f);
+	run(r, 64);
+	ck_assert_float_eq(r->out[0][0], (float)wm_db_to_lin(-10.0));
+	rig_free(r);
+}
+END_TEST
+
+/* ---- ramps ---- */
+
+#define RAMP_FRAMES 960 /* 20 ms at 48 kHz */
+
+/* Run n frames in periods of `period`, appending zone 1 L to y. */
+static void run_collect(struct rig *r, uint32_t period, uint32_t n, float *y)
+{
+	for (uint32_t done = 0; done < n; done += period) {
+		uint32_t k = n - done < period ? n - done : period;
+
+		run(r, k);
+		memcpy(y + done, r->out[0], k * sizeof(float));
+	}
+}
+
+static const uint32_t ramp_periods[] = { 64, 256, 1000, 1, 960, 959, 961, 7 };
+
+START_TEST(ramp_shape)
+{
+	uint32_t period = ramp_periods[_i];
+	struct rig *r = rig_new(2, 1, NULL, 2048);
+	float target = (float)wm_db_to_lin(-6.0);
+	static float y[3000];
+
+	fill_dc(r->in[0], 2048, 1.0f);
+	post(r, "ch/1/gain", -6.0, 20.0);
+	run_collect(r, period, 3000, y);
+	/* Frame k of the ramp (0-based) is at 1 + (t - 1) * (k + 1) / 960. */
+	for (uint32_t k = 0; k < RAMP_FRAMES - 1; k++) {
+		double want = 1.0 + ((double)target - 1.0) * (k + 1) / RAMP_FRAMES;
+
+		ck_assert_msg(fabs(y[k] - want) < 2e-6, "period %u frame %u: %.9f want %.9f",
+			      period, k, (double)y[k], want);
+		if (k > 0)
+			ck_assert_float_lt(y[k], y[k - 1]);
+	}
+	for (uint32_t k = RAMP_FRAMES - 1; k < 3000; k++)
+		ck_assert_msg(y[k] == target, "period %u frame %u: %.9f is not the target",
+			      period, k, (double)y[k]);
+	rig_free(r);
+}
+END_TEST
+
+/* The last frame of a ramp is the target itself, not a sum that rounds
+ * near it, whatever the gains, the length and the period split. */
+START_TEST(ramp_lands_exactly)
+{
+	static const double from_db[] = { 0.0, -6.0, 12.0, -37.3 };
+	static const double to_db[] = { -6.0, -1.0, -13.7, 12.0, 5.5, -80.1, 0.3 };
+	static const double ramp_ms[] = { 20.0, 7.3, 1.1, 33.3 };
+	struct rig *r = rig_new(1, 1, NULL, 97);
+	int misses = 0;
+
+	fill_dc(r->in[0], 97, 1.0f);
+	for (size_t f = 0; f < 4; f++) {
+		for (size_t t = 0; t < 7; t++) {
+			for (size_t m = 0; m < 4; m++) {
+				/* Commands carry dB as float, hence the double cast. */
+				float want = (float)wm_db_to_lin((float)to_db[t]);
+
+				post(r, "ch/1/gain", from_db[f], 0.0);
+				run(r, 97);
+				post(r, "ch/1/gain", to_db[t], ramp_ms[m]);
+				/* 97-frame periods: the ramp ends mid-period. */
+				for (int k = 0; k < 20; k++)
+					run(r, 97);
+				if (r->out[0][96] != want)
+					misses++;
+			}
+		}
+	}
+	ck_assert_int_eq(misses, 0);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(ramp_retarget_continues)
+{
+	struct rig *r = rig_new(2, 1, NULL, 64);
+	static float y[2400];
+	const float step = 1.0f / RAMP_FRAMES;
+
+	fill_dc(r->in[0], 64, 1.0f);
+	post(r, "ch/1/gain", -INFINITY, 20.0); /* 1 -> 0 over 960 frames */
+	run_collect(r, 32, 480, y);
+	ck_assert_double_eq_tol(y[479], 0.5, 1e-6);
+	post(r, "ch/1/gain", 0.0, 20.0);       /* back to 1 from where it is */
+	run_collect(r, 64, 1920, y + 480);
+	/* From 0.5 to 1 over 960 frames: half the slope, no step anywhere. */
+	ck_assert_double_eq_tol(y[480], 0.5 + 0.5 / RAMP_FRAMES, 1e-6);
+	for (uint32_t k = 1; k < 2400; k++)
+		ck_assert_msg(fabsf(y[k] - y[k - 1]) <= step + 1e-6f,
+			      "jump of %g at frame %u", (double)(y[k] - y[k - 1]), k);
+	for (uint32_t k = 480 + RAMP_FRAMES - 1; k < 2400; k++)
+		ck_assert_float_eq(y[k], 1.0f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(ramp_zero_jumps)
+{
+	struct rig *r = rig_new(2, 2, NULL, 256);
+	float g = (float)wm_db_to_lin(-12.0);
+
+	fill_dc(r->in[0], 256, 1.0f);
+	post(r, "ch/1/gain", -6.0, 1000.0); /* a long ramp in progress ... */
+	run(r, 256);
+	post(r, "ch/1/gain", -12.0, 0.0);   /* ... is cut short by a jump */
+	fill_noise(r->in[0], 256);
+	run(r, 256);
+	for (uint32_t i = 0; i < 256; i++)
+		ck_assert_float_eq(r->out[0][i], g * r->in[0][i]);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(unchanged_coefficient_keeps_its_ramp)
+{
+	struct rig *r = rig_new(2, 2, NULL, 64);
+	static float y[1600];
+
+	fill_dc(r->in[0], 64, 1.0f);
+	post(r, "ch/1/gain", -INFINITY, 20.0);
+	run_collect(r, 64, 320, y);
+	/* Recomputes every coefficient of channel 1, but only zone 2's
+	 * changes; zone 1's ramp must carry on as if nothing happened. */
+	post(r, "ch/1/send/2", -6.0, 0.0);
+	run_collect(r, 64, 1280, y + 320);
+	for (uint32_t k = 0; k < RAMP_FRAMES - 1; k++)
+		ck_assert_double_eq_tol(y[k], 1.0 - (k + 1.0) / RAMP_FRAMES, 2e-6);
+	for (uint32_t k = RAMP_FRAMES - 1; k < 1600; k++)
+		ck_assert_float_eq(y[k], 0.0f);
+	rig_free(r);
+}
+END_TEST
+
+/* ---- pan law ---- */
+
+static const double pans[] = { -1.0, 0.0, 1.0, 0.5, -0.5 };
+
+static void pan_expect(bool mono, double pan, double lr[2])
+{
+	if (mono) {
+		lr[0] = cos((pan + 1.0) * PI / 4.0);
+		lr[1] = sin((pan + 1.0) * PI / 4.0);
+	} else {
+		lr[0] = pan > 0.0 ? cos(pan * PI / 2.0) : 1.0;
+		lr[1] = pan < 0.0 ? cos(-pan * PI / 2.0) : 1.0;
+	}
+}
+
+static void check_pan(struct rig *r, bool mono, double pan)
+{
+	double want[2];
+
+	pan_expect(mono, pan, want);
+	for (int s = 0; s < 2; s++) {
+		float got = r->out[s][0];
+
+		if (pan == 1.0 || pan == -1.0) {
+			/* Hard pan is exact: full on one side, silence on the other. */
+			ck_assert_msg(got == (want[s] > 0.5 ? 1.0f : 0.0f),
+				      "%s pan %g side %d: %.9g", mono ? "mono" : "stereo", pan, s,
+				      (double)got);
+		} else {
+			ck_assert_msg(fabs(got - want[s]) < 1e-7, "%s pan %g side %d: %.9g want %.9g",
+				      mono ? "mono" : "stereo", pan, s, (double)got, want[s]);
+		}
+	}
+}
+
+START_TEST(pan_law)
+{
+	double pan = pans[_i];
+
+	for (int mono = 0; mono < 2; mono++) {
+		bool m = mono;
+		struct rig *r = rig_new(1, 1, &m, 16);
+
+		for (int p = 0; p < r->in_ports; p++)
+			fill_dc(r->in[p], 16, 1.0f);
+		post(r, "ch/1/pan", pan, 0.0);
+		run(r, 16);
+		check_pan(r, m, pan);
+		rig_free(r);
+
+		/* The same law when the pan comes with the initial mix. */
+		struct wm_mix mix;
+		wm_mix_init(&mix, 1, 1, &m);
+		mix.ch[0].pan = pan;
+		r = rig_mix(&mix, 16);
+		for (int p = 0; p < r->in_ports; p++)
+			fill_dc(r->in[p], 16, 1.0f);
+		run(r, 16);
+		check_pan(r, m, pan);
+		rig_free(r);
+	}
+}
+END_TEST
+
+START_TEST(pan_centre_values)
+{
+	bool mono = true;
+	struct rig *r = rig_new(1, 1, &mono, 16);
+
+	fill_dc(r->in[0], 16, 1.0f);
+	run(r, 16);
+	/* Mono centre is -3 dB per side, stereo centre is unity. */
+	ck_assert_float_eq_tol(r->out[0][0], 0.70710678f, 1e-7f);
+	ck_assert_float_eq_tol(r->out[1][0], 0.70710678f, 1e-7f);
+	ck_assert_double_eq_tol(20.0 * log10(r->out[0][0]), -3.0103, 1e-4);
+	rig_free(r);
+}
+END_TEST
+
+/* ---- mute, solo, sends, zones ---- */
+
+/* Run one period and return zone 1 L, checking the period is flat. */
+static float level(struct rig *r, int out_port)
+{
+	run(r, 64);
+	for (uint32_t i = 1; i < 64; i++)
+		ck_assert_float_eq(r->out[out_port][i], r->out[out_port][0]);
+	return r->out[out_port][0];
+}
+
+START_TEST(mute_and_solo)
+{
+	struct rig *r = rig_new(3, 1, NULL, 64);
+
+	/* Channels at 1, 2 and 4: the output sum says who is heard. */
+	for (int c = 0; c < 3; c++) {
+		fill_dc(r->in[2 * (size_t)c], 64, (float)(1 << c));
+		fill_dc(r->in[2 * c + 1], 64, (float)(1 << c));
+	}
+	ck_assert_float_eq(level(r, 0), 7.0f);
+	post(r, "ch/2/solo", 1, 0);
+	ck_assert_float_eq(level(r, 0), 2.0f);
+	post(r, "ch/3/solo", 1, 0);
+	ck_assert_float_eq(level(r, 0), 6.0f);
+	ck_assert_float_eq(level(r, 1), 6.0f);
+	post(r, "ch/2/solo", 0, 0);
+	ck_assert_float_eq(level(r, 0), 4.0f);
+	post(r, "ch/3/mute", 1, 0); /* the only solo is muted: silence */
+	ck_assert_float_eq(level(r, 0), 0.0f);
+	post(r, "ch/3/solo", 0, 0); /* unsolo: everyone but the muted one */
+	ck_assert_float_eq(level(r, 0), 3.0f);
+	post(r, "ch/3/mute", 0, 0);
+	ck_assert_float_eq(level(r, 0), 7.0f);
+	post(r, "ch/1/mute", 1, 0);
+	ck_assert_float_eq(level(r, 0), 6.0f);
+	post(r, "ch/1/solo", 1, 0); /* soloed but muted: still silent */
+	ck_assert_float_eq(level(r, 0), 0.0f);
+	post(r, "ch/1/mute", 0, 0);
+	ck_assert_float_eq(level(r, 0), 1.0f);
+	post(r, "ch/1/solo", 0, 0);
+	ck_assert_float_eq(level(r, 0), 7.0f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(solo_ramps_others_out)
+{
+	struct rig *r = rig_new(2, 1, NULL, 64);
+
+	fill_dc(r->in[2], 64, 1.0f); /* only channel 2 plays */
+	post(r, "ch/1/solo", 1, 20.0);
+	run(r, 64);
+	/* Channel 2 fades over the solo's ramp, it does not cut. */
+	ck_assert_float_eq_tol(r->out[0][0], 1.0f - 1.0f / RAMP_FRAMES, 1e-6f);
+	ck_assert_float_eq_tol(r->out[0][63], 1.0f - 64.0f / RAMP_FRAMES, 1e-6f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(sends_per_zone)
+{
+	struct rig *r = rig_new(8, 2, NULL, 128);
+	float g = (float)wm_db_to_lin(-6.0);
+
+	post(r, "ch/1/send/2", -INFINITY, 0);
+	fill_noise(r->in[0], 128);
+	fill_noise(r->in[1], 128);
+	run(r, 128);
+	for (uint32_t i = 0; i < 128; i++) {
+		ck_assert_float_eq(r->out[2][i], 0.0f);
+		ck_assert_float_eq(r->out[3][i], 0.0f);
+	}
+	ck_assert_mem_eq(r->out[0], r->in[0], 128 * sizeof(float));
+	ck_assert_mem_eq(r->out[1], r->in[1], 128 * sizeof(float));
+
+	post(r, "ch/1/send/1", -6.0, 0);
+	post(r, "ch/1/send/2", 0.0, 0);
+	run(r, 128);
+	for (uint32_t i = 0; i < 128; i++) {
+		ck_assert_float_eq(r->out[0][i], g * r->in[0][i]);
+		ck_assert_float_eq(r->out[1][i], g * r->in[1][i]);
+	}
+	ck_assert_mem_eq(r->out[2], r->in[0], 128 * sizeof(float));
+	ck_assert_mem_eq(r->out[3], r->in[1], 128 * sizeof(float));
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(zone_gain_and_mute)
+{
+	struct rig *r = rig_new(8, 2, NULL, 128);
+	float g = (float)wm_db_to_lin(-6.0);
+
+	fill_noise(r->in[0], 128);
+	fill_noise(r->in[1], 128);
+	post(r, "zone/2/gain", -6.0, 0);
+	run(r, 128);
+	for (uint32_t i = 0; i < 128; i++)
+		ck_assert_float_eq(r->out[3][i], g * r->in[1][i]);
+	ck_assert_mem_eq(r->out[0], r->in[0], 128 * sizeof(float));
+
+	post(r, "zone/1/mute", 1, 0);
+	run(r, 128);
+	for (uint32_t i = 0; i < 128; i++) {
+		ck_assert_float_eq(r->out[0][i], 0.0f);
+		ck_assert_float_eq(r->out[1][i], 0.0f);
+		ck_assert_float_eq(r->out[2][i], g * r->in[0][i]);
+	}
+	post(r, "zone/1/mute", 0, 0);
+	post(r, "zone/2/gain", -INFINITY, 0);
+	run(r, 128);
+	ck_assert_mem_eq(r->out[0], r->in[0], 128 * sizeof(float));
+	for (uint32_t i = 0; i < 128; i++)
+		ck_assert_float_eq(r->out[2][i], 0.0f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(commands_together_land_together)
+{
+	struct rig *r = rig_new(8, 2, NULL, 64);
+	struct wm_engine_cmd cmds[2] = {
+		cmd_of(r, "ch/1/gain", -6.0, 0.0),
+		cmd_of(r, "zone/2/mute", 1.0, 0.0),
+	};
+	struct wm_err err;
+	float g = (float)wm_db_to_lin(-6.0);
+
+	fill_noise(r->in[0], 64);
+	ck_assert_int_eq(wm_engine_post(r->e, cmds, 2, &err), 0);
+	run(r, 64);
+	for (uint32_t i = 0; i < 64; i++) {
+		ck_assert_float_eq(r->out[0][i], g * r->in[0][i]);
+		ck_assert_float_eq(r->out[2][i], 0.0f);
+	}
+	struct wm_engine_stats st;
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.commands, 2);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(full_ring_is_busy)
+{
+	struct wm_mix mix;
+	struct wm_engine_config config = { .sample_rate = RATE, .command_capacity = 4 };
+	struct wm_engine_stats st;
+	struct wm_err err;
+
+	wm_mix_init(&mix, 2, 1, NULL);
+	struct rig *r = rig_config(&mix, 64, &config);
+	struct wm_engine_cmd cmd = cmd_of(r, "ch/1/gain", -3.0, 0.0), two[2] = { cmd, cmd };
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(wm_engine_post(r->e, &cmd, 1, &err), 0);
+	wm_err_clear(&err);
+	ck_assert_int_eq(wm_engine_post(r->e, &cmd, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_BUSY);
+	ck_assert(strlen(err.msg) > 10);
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.command_drops, 1);
+	ck_assert_int_eq(wm_engine_post(r->e, two, 2, &err), -1);
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.command_drops, 3);
+
+	run(r, 64); /* the audio thread drains: room again */
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.commands, 4);
+	ck_assert_int_eq(wm_engine_post(r->e, two, 2, &err), 0);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(post_rejects_bad_commands)
+{
+	struct rig *r = rig_new(8, 2, NULL, 64);
+	struct wm_engine_cmd good = cmd_of(r, "ch/1/gain", -3.0, 0.0), bad;
+	struct wm_engine_cmd batch[2];
+	struct wm_engine_stats st;
+	struct wm_err err;
+
+	bad = good;
+	bad.ref.ch = 8;
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_UNKNOWN_PATH);
+	ck_assert_ptr_nonnull(strstr(err.msg, "channels are 1..8"));
+	bad = cmd_of(r, "ch/1/send/2", 0.0, 0.0);
+	bad.ref.zone = 2;
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "zones are 1..2"));
+	bad = cmd_of(r, "zone/1/gain", 0.0, 0.0);
+	bad.ref.zone = -1;
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	bad = cmd_of(r, "ch/1/gain", 13.0, 0.0);
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_OUT_OF_RANGE);
+	bad = cmd_of(r, "ch/1/pan", 1.5, 0.0);
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_OUT_OF_RANGE);
+	bad = cmd_of(r, "ch/1/pan", NAN, 0.0);
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_BAD_TYPE);
+	bad.ref.id = WM_PARAM_COUNT;
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_INTERNAL);
+
+	/* One bad command refuses the whole batch. */
+	batch[0] = good;
+	batch[1] = cmd_of(r, "ch/1/gain", 20.0, 0.0);
+	ck_assert_int_eq(wm_engine_post(r->e, batch, 2, &err), -1);
+	fill_noise(r->in[0], 64);
+	run(r, 64);
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.commands, 0);
+	ck_assert_uint_eq(st.command_drops, 0);
+	ck_assert_mem_eq(r->out[0], r->in[0], 64 * sizeof(float));
+
+	/* Names are accepted and change nothing audible. */
+	bad = cmd_of(r, "ch/1/name", 0.0, 0.0);
+	ck_assert_int_eq(wm_engine_post(r->e, &bad, 1, &err), 0);
+	ck_assert_int_eq(wm_engine_post(r->e, NULL, 0, &err), 0);
+	run(r, 64);
+	ck_assert_mem_eq(r->out[0], r->in[0], 64 * sizeof(float));
+	rig_free(r);
+}
+END_TEST
+
+/* ---- meters ---- */
+
+static const struct wm_meter *find_meter(const struct wm_meter *m, size_t n, int kind, int index)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].kind == kind && m[i].index == index)
+			return &m[i];
+	return NULL;
+}
+
+START_TEST(meters_sine_and_dc)
+{
+	struct rig *r = rig_new(8, 2, NULL, 256);
+	struct wm_meter m[64];
+	uint32_t t = 0;
+
+	/* 30 Hz meters at 48 kHz: 1600-frame intervals; 480 Hz fits 16
+	 * whole cycles and peaks at exactly 1. */
+	for (int period = 0; period < 7; period++) {
+		for (uint32_t i = 0; i < 256; i++, t++) {
+			r->in[0][i] = (float)sin(2.0 * PI * 480.0 * t / RATE);
+			r->in[1][i] = 0.5f;
+		}
+		run(r, 256);
+		if (period < 6)
+			ck_assert_uint_eq(wm_engine_poll_meters(r->e, m, 64), 0);
+	}
+	size_t n = wm_engine_poll_meters(r->e, m, 64);
+	ck_assert_uint_eq(n, 10);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(m[i].seq, 0);
+
+	const struct wm_meter *ch1 = find_meter(m, n, WM_METER_CHANNEL, 0);
+	ck_assert_ptr_nonnull(ch1);
+	ck_assert_float_eq_tol(ch1->peak[0], 1.0f, 1e-3f);
+	ck_assert_float_eq_tol(ch1->rms[0], 0.70710678f, 1e-3f);
+	ck_assert_float_eq(ch1->peak[1], 0.5f);
+	ck_assert_float_eq_tol(ch1->rms[1], 0.5f, 1e-6f);
+	for (int c = 1; c < 8; c++) {
+		const struct wm_meter *q = find_meter(m, n, WM_METER_CHANNEL, c);
+
+		ck_assert_ptr_nonnull(q);
+		ck_assert_float_eq(q->peak[0] + q->peak[1] + q->rms[0] + q->rms[1], 0.0f);
+	}
+	for (int z = 0; z < 2; z++) {
+		const struct wm_meter *q = find_meter(m, n, WM_METER_ZONE, z);
+
+		ck_assert_ptr_nonnull(q);
+		ck_assert_float_eq_tol(q->peak[0], 1.0f, 1e-3f);
+		ck_assert_float_eq_tol(q->rms[0], 0.70710678f, 1e-3f);
+		ck_assert_float_eq(q->peak[1], 0.5f);
+		ck_assert_float_eq_tol(q->rms[1], 0.5f, 1e-6f);
+	}
+
+	/* The next interval started mid-period: it covers exactly 1600
+	 * frames of DC 0.25 from here on. */
+	fill_dc(r->in[0], 256, 0.25f);
+	fill_dc(r->in[1], 256, 0.25f);
+	for (int period = 0; period < 6; period++)
+		run(r, 256);
+	n = wm_engine_poll_meters(r->e, m, 64);
+	ck_assert_uint_eq(n, 10);
+	ch1 = find_meter(m, n, WM_METER_CHANNEL, 0);
+	ck_assert_uint_eq(ch1->seq, 1);
+	ck_assert_float_eq_tol(ch1->peak[0], 1.0f, 1e-3f); /* the sine's tail */
+	ck_assert(ch1->rms[0] > 0.25f && ch1->rms[0] < 0.7071f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(meters_mono_and_negative)
+{
+	bool mono[2] = { true, false };
+	struct rig *r = rig_new(2, 1, mono, 1600);
+	struct wm_meter m[8];
+
+	fill_dc(r->in[0], 1600, -0.5f); /* channel 1, mono */
+	fill_dc(r->in[1], 1600, 0.25f); /* channel 2 L */
+	run(r, 1600);
+	size_t n = wm_engine_poll_meters(r->e, m, 8);
+	ck_assert_uint_eq(n, 3);
+	const struct wm_meter *c1 = find_meter(m, n, WM_METER_CHANNEL, 0);
+	ck_assert_float_eq(c1->peak[0], 0.5f);
+	ck_assert_float_eq(c1->peak[1], 0.5f);
+	ck_assert_float_eq_tol(c1->rms[0], 0.5f, 1e-6f);
+	ck_assert_float_eq_tol(c1->rms[1], 0.5f, 1e-6f);
+	const struct wm_meter *c2 = find_meter(m, n, WM_METER_CHANNEL, 1);
+	ck_assert_float_eq(c2->peak[0], 0.25f);
+	ck_assert_float_eq(c2->peak[1], 0.0f);
+	const struct wm_meter *z1 = find_meter(m, n, WM_METER_ZONE, 0);
+	float mono_side = -0.5f * 0.70710677f;
+	ck_assert_float_eq_tol(z1->peak[0], fabsf(mono_side + 0.25f), 1e-6f);
+	ck_assert_float_eq_tol(z1->peak[1], fabsf(mono_side), 1e-6f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(meter_sweeps_whole_or_dropped)
+{
+	struct rig *r = rig_new(8, 2, NULL, 1600);
+	struct wm_meter m[400];
+	struct wm_engine_stats st;
+
+	for (int i = 0; i < 20; i++)
+		run(r, 1600); /* 20 sweeps, nobody polling */
+	wm_engine_get_stats(r->e, &st);
+	size_t n = wm_engine_poll_meters(r->e, m, 400);
+	ck_assert_uint_ge(n, 80);            /* at least 8 sweeps of 10 kept */
+	ck_assert_uint_eq(n % 10, 0);         /* only whole sweeps */
+	ck_assert_uint_eq(st.meter_drops, 200 - n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(m[i].seq, m[0].seq + i / 10);
+	ck_assert_uint_eq(m[0].seq, 0);
+	rig_free(r);
+}
+END_TEST
+
+/* ---- topology ---- */
+
+START_TEST(mono_channels_map_ports)
+{
+	bool mono[4] = { false, true, false, true };
+	struct rig *r = rig_new(4, 2, mono, 16);
+	float c = 0.70710677f;
+
+	ck_assert_int_eq(r->in_ports, 6);
+	ck_assert_int_eq(r->out_ports, 4);
+	for (int p = 0; p < 6; p++)
+		fill_dc(r->in[p], 16, (float)(1 << p));
+	run(r, 16);
+	/* ports: ch1 L=1 R=2, ch2 mono=4, ch3 L=8 R=16, ch4 mono=32 */
+	for (int z = 0; z < 2; z++) {
+		ck_assert_float_eq_tol(r->out[2 * (size_t)z][5], 1 + 4 * c + 8 + 32 * c, 1e-5f);
+		ck_assert_float_eq_tol(r->out[2 * z + 1][5], 2 + 4 * c + 16 + 32 * c, 1e-5f);
+	}
+	rig_free(r);
+}
+END_TEST
+
+static double pan_side(bool mono, double pan, int s)
+{
+	double lr[2];
+
+	pan_expect(mono, pan, lr);
+	return lr[s] < 1e-9 ? 0.0 : lr[s];
+}
+
+START_TEST(big_topology_matches_reference)
+{
+	enum { CH = 128, ZN = 16, N = 100 };
+	struct wm_mix mix;
+	bool mono[CH];
+
+	for (int c = 0; c < CH; c++)
+		mono[c] = c % 3 == 1;
+	wm_mix_init(&mix, CH, ZN, mono);
+	for (int c = 0; c < CH; c++) {
+		mix.ch[c].gain_db = -(double)(c % 13);
+		mix.ch[c].pan = ((c * 37) % 21 - 10) / 10.0;
+		mix.ch[c].mute = c % 17 == 5;
+		for (int z = 0; z < ZN; z++)
+			mix.ch[c].send_db[z] = (c + z) % 5 == 0 ? -INFINITY : -(double)(z % 7);
+	}
+	for (int z = 0; z < ZN; z++)
+		mix.zone[z].gain_db = -(double)z / 2.0;
+	mix.zone[3].mute = true;
+
+	struct rig *r = rig_mix(&mix, N);
+	ck_assert_int_eq(r->in_ports, CH * 2 - (CH + 1) / 3);
+	ck_assert(r->out_ports == ZN * 2);
+	for (int p = 0; p < r->in_ports; p++)
+		fill_noise(r->in[p], N);
+	run(r, N);
+
+	for (int z = 0; z < ZN; z++) {
+		for (int s = 0; s < 2; s++) {
+			for (int i = 0; i < N; i++) {
+				double want = 0.0;
+				int port = 0;
+
+				for (int c = 0; c < CH; c++) {
+					int p = mono[c] ? port : port + s;
+					double g = wm_db_to_lin(mix.ch[c].gain_db) *
+						   pan_side(mono[c], mix.ch[c].pan, s) *
+						   wm_db_to_lin(mix.ch[c].send_db[z]) *
+						   (mix.ch[c].mute ? 0.0 : 1.0) *
+						   wm_db_to_lin(mix.zone[z].gain_db) *
+						   (mix.zone[z].mute ? 0.0 : 1.0);
+
+					want += g * r->in[p][i];
+					port += mono[c] ? 1 : 2;
+				}
+				ck_assert_msg(fabs(r->out[2 * z + s][i] - want) < 1e-4,
+					      "zone %d side %d frame %d: %g want %g", z, s, i,
+					      (double)r->out[2 * z + s][i], want);
+			}
+		}
+	}
+	/* Zone 4 is muted: exactly silent. */
+	for (int i = 0; i < N; i++)
+		ck_assert_float_eq(r->out[6][i] + r->out[7][i], 0.0f);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(largest_topology_runs)
+{
+	struct rig *r = rig_new(WM_MAX_CHANNELS, WM_MAX_ZONES, NULL, 64);
+
+	ck_assert(r->in_ports == 2 * WM_MAX_CHANNELS);
+	ck_assert(r->out_ports == 2 * WM_MAX_ZONES);
+	fill_noise(r->in[2 * WM_MAX_CHANNELS - 1], 64);
+	run(r, 64);
+	ck_assert_mem_eq(r->out[2 * WM_MAX_ZONES - 1], r->in[2 * WM_MAX_CHANNELS - 1],
+			 64 * sizeof(float));
+	rig_free(r);
+}
+END_TEST
+
+/* ---- create, accessors, stats ---- */
+
+static void create_fails(uint32_t rate, int channels, int zones, double meter_hz,
+			 size_t capacity, const char *want)
+{
+	struct wm_engine_config config = { rate, capacity, meter_hz };
+	struct wm_mix mix;
+	struct wm_err err;
+
+	wm_mix_init(&mix, 1, 1, NULL);
+	mix.channels = channels;
+	mix.zones = zones;
+	wm_err_clear(&err);
+	ck_assert_ptr_null(wm_engine_create(&config, &mix, &err));
+	ck_assert_int_eq(err.code, WM_E_BAD_CONFIG);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "\"%s\" lacks \"%s\"", err.msg, want);
+}
+
+START_TEST(create_errors)
+{
+	struct wm_engine_config config = { .sample_rate = RATE };
+	struct wm_mix mix;
+	struct wm_err err;
+
+	create_fails(7999, 8, 2, 0, 0, "use 8000..384000 Hz");
+	create_fails(384001, 8, 2, 0, 0, "384001 Hz is not supported");
+	create_fails(0, 8, 2, 0, 0, "8000..384000");
+	create_fails(RATE, 0, 2, 0, 0, "1..256 channels");
+	create_fails(RATE, 257, 2, 0, 0, "257 channels");
+	create_fails(RATE, 8, 0, 0, 0, "1..32 zones");
+	create_fails(RATE, 8, 33, 0, 0, "33 zones");
+	create_fails(RATE, 8, 2, -1.0, 0, "0.1..1000 Hz");
+	create_fails(RATE, 8, 2, NAN, 0, "0.1..1000 Hz");
+	create_fails(RATE, 8, 2, 5000.0, 0, "meter rate 5000 Hz");
+	create_fails(RATE, 8, 2, 0, (size_t)1 << 30, "command capacity");
+
+	wm_mix_init(&mix, 8, 2, NULL);
+	ck_assert_ptr_null(wm_engine_create(NULL, &mix, &err));
+	ck_assert_ptr_null(wm_engine_create(&config, NULL, &err));
+	wm_engine_destroy(NULL);
+
+	static const uint32_t rates[] = { 8000, 44100, 384000 };
+	for (size_t i = 0; i < 3; i++) {
+		config.sample_rate = rates[i];
+		struct wm_engine *e = wm_engine_create(&config, &mix, &err);
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(wm_engine_sample_rate(e), rates[i]);
+		ck_assert_int_eq(wm_engine_input_ports(e), 16);
+		ck_assert_int_eq(wm_engine_output_ports(e), 4);
+		wm_engine_destroy(e);
+	}
+}
+END_TEST
+
+START_TEST(stats_count)
+{
+	struct rig *r = rig_new(2, 1, NULL, 256);
+	struct wm_engine_stats st;
+
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.periods + st.frames + st.commands, 0);
+	run(r, 256);
+	run(r, 100);
+	post(r, "ch/2/pan", 0.5, -1);
+	post(r, "ch/2/mute", 1, -1);
+	run(r, 1);
+	wm_engine_get_stats(r->e, &st);
+	ck_assert_uint_eq(st.periods, 3);
+	ck_assert_uint_eq(st.frames, 357);
+	ck_assert_uint_eq(st.commands, 2);
+	ck_assert_uint_eq(st.command_drops, 0);
+	ck_assert_uint_eq(st.meter_drops, 0);
+	rig_free(r);
+}
+END_TEST
+
+START_TEST(dsp_isa_named)
+{
+	const char *isa = wm_dsp_isa();
+
+	ck_assert_ptr_nonnull(isa);
+	ck_assert(strlen(isa) > 0);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("mix");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, unity_pass_through_is_bit_exact, 0,
+			    sizeof periods / sizeof periods[0]);
+	tcase_add_test(tc, gain_minus_6_db);
+	tcase_add_test(tc, initial_state_has_no_ramp);
+	tcase_add_test(tc, fader_command_is_gain);
+	tcase_add_loop_test(tc, ramp_shape, 0, sizeof ramp_periods / sizeof ramp_periods[0]);
+	tcase_add_test(tc, ramp_lands_exactly);
+	tcase_add_test(tc, ramp_retarget_continues);
+	tcase_add_test(tc, ramp_zero_jumps);
+	tcase_add_test(tc, unchanged_coefficient_keeps_its_ramp);
+	tcase_add_loop_test(tc, pan_law, 0, sizeof pans / sizeof pans[0]);
+	tcase_add_test(tc, pan_centre_values);
+	tcase_add_test(tc, mute_and_solo);
+	tcase_add_test(tc, solo_ramps_others_out);
+	tcase_add_test(tc, sends_per_zone);
+	tcase_add_test(tc, zone_gain_and_mute);
+	tcase_add_test(tc, commands_together_land_together);
+	tcase_add_test(tc, full_ring_is_busy);
+	tcase_add_test(tc, post_rejects_bad_commands);
+	tcase_add_test(tc, meters_sine_and_dc);
+	tcase_add_test(tc, meters_mono_and_negative);
+	tcase_add_test(tc, meter_sweeps_whole_or_dropped);
+	tcase_add_test(tc, mono_channels_map_ports);
+	tcase_add_test(tc, big_topology_matches_reference);
+	tcase_add_test(tc, largest_topology_runs);
+	tcase_add_test(tc, create_errors);
+	tcase_add_test(tc, stats_count);
+	tcase_add_test(tc, dsp_isa_named);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
