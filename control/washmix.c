@@ -196,13 +196,15 @@ static void print_health(const json_t *r)
 	else
 		printf("jack:     not connected (%s)\n",
 		       or_empty(json_string_value(json_object_get(j, "error"))));
-	const char *name;
-	const json_t *sub;
-	json_object_foreach((json_t *)json_object_get(r, "subsystems"), name, sub)
+	json_t *subs = json_object_get(r, "subsystems");
+	for (void *it = json_object_iter(subs); it; it = json_object_iter_next(subs, it)) {
+		const char *name = json_object_iter_key(it);
+		const json_t *sub = json_object_iter_value(it);
 		printf("  %-8s %s%s%s\n", name,
 		       or_empty(json_string_value(json_object_get(sub, "state"))),
 		       json_object_get(sub, "detail") ? ": " : "",
 		       or_empty(json_string_value(json_object_get(sub, "detail"))));
+	}
 }
 
 static void print_other(json_t *r)
@@ -221,18 +223,18 @@ static void print_reply(const char *verb, json_t *r)
 	if (strcmp(verb, "get") == 0 || strcmp(verb, "set") == 0) {
 		print_param(r);
 	} else if (strcmp(verb, "list") == 0) {
-		size_t i;
-		json_t *p;
-		json_array_foreach(json_object_get(r, "params"), i, p)
-			print_param(p);
+		const json_t *params = json_object_get(r, "params");
+		for (size_t i = 0; i < json_array_size(params); i++)
+			print_param(json_array_get(params, i));
 	} else if (strcmp(verb, "health") == 0) {
 		print_health(r);
 	} else if (strcmp(verb, "help") == 0 && json_object_get(r, "verbs")) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(json_object_get(r, "verbs"), i, v)
+		const json_t *verbs = json_object_get(r, "verbs");
+		for (size_t i = 0; i < json_array_size(verbs); i++) {
+			const json_t *v = json_array_get(verbs, i);
 			printf("  %-28s %s\n", json_string_value(json_object_get(v, "usage")),
 			       json_string_value(json_object_get(v, "help")));
+		}
 	} else {
 		print_other(r);
 	}
