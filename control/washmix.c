@@ -240,11 +240,45 @@ static void print_reply(const char *verb, json_t *r)
 	}
 }
 
+static void print_level(const json_t *v)
+{
+	if (json_is_number(v))
+		printf(" %6.1f", json_number_value(v));
+	else
+		printf("   -inf");
+}
+
+/* One line per sweep: the peak of each channel and zone, loudest side. */
+static void print_meters(const json_t *ev)
+{
+	static const char *const groups[] = { "channels", "zones" };
+	static const char *const keys[] = { "ch", "zone" };
+	for (int g = 0; g < 2; g++) {
+		const json_t *list = json_object_get(ev, groups[g]);
+		printf("%s", g ? " |" : "peak dBFS");
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			const json_t *m = json_array_get(list, i);
+			const json_t *peak = json_object_get(m, "peak");
+			const json_t *l = json_array_get(peak, 0), *r = json_array_get(peak, 1);
+			printf(" %s%lld", keys[g], json_integer_value(json_object_get(m, keys[g])));
+			print_level(json_is_number(l) && (!json_is_number(r) ||
+							  json_number_value(l) >= json_number_value(r))
+					    ? l
+					    : r);
+		}
+	}
+	putchar('\n');
+}
+
 static void print_event(json_t *ev)
 {
 	const char *kind = json_string_value(json_object_get(ev, "event"));
 	if (kind && strcmp(kind, "change") == 0) {
 		print_param(ev);
+		return;
+	}
+	if (kind && strcmp(kind, "meters") == 0) {
+		print_meters(ev);
 		return;
 	}
 	char *text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(6));
