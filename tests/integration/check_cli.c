@@ -19,6 +19,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/sockclient.h"
+#include "tests/support/suite.h"
 
 #define END ((const char *)NULL)       /* ends run_cli's argument list */
 
@@ -348,13 +349,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cli_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed)
-		wm_tmpdir_keep();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(cli_suite());
 }

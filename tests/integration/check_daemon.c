@@ -14,6 +14,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/proc.h"
+#include "tests/support/suite.h"
 
 static struct wm_jackd jackd;
 
@@ -222,9 +223,5 @@ int main(void)
 	tcase_add_test(tc, test_socket_in_use_is_refused);
 	tcase_add_test(tc, test_check_config_and_version);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(s);
 }

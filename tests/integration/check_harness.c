@@ -23,6 +23,7 @@
 #include "tests/support/jackprobe.h"
 #include "tests/support/proc.h"
 #include "tests/support/sockclient.h"
+#include "tests/support/suite.h"
 
 static struct wm_jackd jackd;
 static struct wm_src *src;
@@ -61,9 +62,9 @@ static void expect_same(int in, int out, int64_t from, int ms, const char *what)
 
 	if (from >= 0 && wm_frame_diff((uint32_t)from, first) > 0)
 		first = (uint32_t)from;
-	wm_mix_init(&m, WM_T_RATE);
-	wm_mix_add(&m, wm_src_sig(src, out), 1.0);
-	wm_t_expect(sink, in, first, wm_sink_end(sink), wm_mix_value, &m, 0.0, 0.0,
+	wm_expect_init(&m, WM_T_RATE);
+	wm_expect_add(&m, wm_src_sig(src, out), 1.0);
+	wm_t_expect(sink, in, first, wm_sink_end(sink), wm_expect_value, &m, 0.0, 0.0,
 		    (long)ms * 48 * 9 / 10, what);
 }
 
@@ -141,10 +142,10 @@ START_TEST(test_jack_sums_two_connections)
 	first = (uint32_t)wm_t_capture(sink, 500);
 	if (wm_frame_diff((uint32_t)applied, first) > 0)
 		first = (uint32_t)applied;
-	wm_mix_init(&m, WM_T_RATE);
-	wm_mix_add(&m, wm_sig_sine(700, 0.25f), 1.0);
-	wm_mix_add(&m, wm_sig_counter(0.5f), 1.0);
-	wm_t_expect(sink, 4, first, wm_sink_end(sink), wm_mix_value, &m, 1e-7, 1e-6,
+	wm_expect_init(&m, WM_T_RATE);
+	wm_expect_add(&m, wm_sig_sine(700, 0.25f), 1.0);
+	wm_expect_add(&m, wm_sig_counter(0.5f), 1.0);
+	wm_t_expect(sink, 4, first, wm_sink_end(sink), wm_expect_value, &m, 1e-7, 1e-6,
 		    20000, "out1 + out2 -> in4");
 }
 END_TEST
@@ -173,11 +174,11 @@ START_TEST(test_checks_catch_wrong_and_delayed_audio)
 		first = (uint32_t)applied;
 	ck_assert(!wm_compare(sink, 1, first, wm_sink_end(sink), counter_late, NULL, 0, 0, &r));
 	ck_assert_msg(strstr(r.why, "advanced by 256 frames") != NULL, "why: %s", r.why);
-	wm_mix_init(&m, WM_T_RATE);
-	wm_mix_add(&m, wm_sig_counter(0.5f), 1.0 + 1e-5);
-	ck_assert_msg(!wm_compare(sink, 1, first, wm_sink_end(sink), wm_mix_value, &m, 0,
+	wm_expect_init(&m, WM_T_RATE);
+	wm_expect_add(&m, wm_sig_counter(0.5f), 1.0 + 1e-5);
+	ck_assert_msg(!wm_compare(sink, 1, first, wm_sink_end(sink), wm_expect_value, &m, 0,
 				  1e-6, &r), "a 1e-5 gain error passed a 1e-6 check");
-	ck_assert(wm_compare(sink, 1, first, wm_sink_end(sink), wm_mix_value, &m, 0, 2e-5, &r));
+	ck_assert(wm_compare(sink, 1, first, wm_sink_end(sink), wm_expect_value, &m, 0, 2e-5, &r));
 }
 END_TEST
 
@@ -364,13 +365,5 @@ static Suite *harness_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(harness_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed)
-		wm_tmpdir_keep();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(harness_suite());
 }

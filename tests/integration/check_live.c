@@ -27,6 +27,7 @@
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/jackprobe.h"
 #include "tests/support/sockclient.h"
+#include "tests/support/suite.h"
 
 #define CHANNELS 8
 #define ZONES 2
@@ -209,18 +210,18 @@ START_TEST(test_fresh_daemon_passes_ch1_through_bit_exactly)
 		from = (uint32_t)wm_t_capture(sink, 300);
 		if (wm_frame_diff((uint32_t)applied, from) > 0)
 			from = (uint32_t)applied;
-		wm_mix_init(&l, WM_T_RATE);
-		wm_mix_add(&l, cases[i].l, 1.0);
-		wm_mix_init(&r, WM_T_RATE);
-		wm_mix_add(&r, cases[i].r, 1.0);
+		wm_expect_init(&l, WM_T_RATE);
+		wm_expect_add(&l, cases[i].l, 1.0);
+		wm_expect_init(&r, WM_T_RATE);
+		wm_expect_add(&r, cases[i].r, 1.0);
 		wm_sig_str(&cases[i].l, sl, sizeof sl);
 		wm_sig_str(&cases[i].r, sr, sizeof sr);
 		for (int z = 1; z <= ZONES; z++) {
 			snprintf(what, sizeof what, "ch1_L = %s -> zone%d_L", sl, z);
-			wm_t_expect(sink, 2 * z - 1, from, wm_sink_end(sink), wm_mix_value, &l,
+			wm_t_expect(sink, 2 * z - 1, from, wm_sink_end(sink), wm_expect_value, &l,
 				    0, 0, 12000, what);
 			snprintf(what, sizeof what, "ch1_R = %s -> zone%d_R", sr, z);
-			wm_t_expect(sink, 2 * z, from, wm_sink_end(sink), wm_mix_value, &r,
+			wm_t_expect(sink, 2 * z, from, wm_sink_end(sink), wm_expect_value, &r,
 				    0, 0, 12000, what);
 		}
 	}
@@ -524,10 +525,10 @@ START_TEST(test_many_channels_sum_exactly)
 	SET("set ch/6/gain -20");
 	SET("set ch/7/gain -inf");
 	SET("set zone/1/gain -2");
-	wm_mix_init(&l1, WM_T_RATE);
-	wm_mix_init(&r1, WM_T_RATE);
-	wm_mix_init(&l2, WM_T_RATE);
-	wm_mix_init(&r2, WM_T_RATE);
+	wm_expect_init(&l1, WM_T_RATE);
+	wm_expect_init(&r1, WM_T_RATE);
+	wm_expect_init(&l2, WM_T_RATE);
+	wm_expect_init(&r2, WM_T_RATE);
 	for (int i = 0; i < 8; i++) {
 		double g = isinf(in[i].gain_db) ? 0.0 : db(in[i].gain_db);
 		bool mono = strcmp(in[i].port, "ch3") == 0;
@@ -536,22 +537,22 @@ START_TEST(test_many_channels_sum_exactly)
 		if (mono)
 			g *= M_SQRT1_2;
 		if (mono || !right) {
-			wm_mix_add(&l1, sig[i], g * zg);
-			wm_mix_add(&l2, sig[i], g);
+			wm_expect_add(&l1, sig[i], g * zg);
+			wm_expect_add(&l2, sig[i], g);
 		}
 		if (mono || right) {
-			wm_mix_add(&r1, sig[i], g * zg);
-			wm_mix_add(&r2, sig[i], g);
+			wm_expect_add(&r1, sig[i], g * zg);
+			wm_expect_add(&r2, sig[i], g);
 		}
 	}
 	capture_settled();
-	wm_t_expect(sink, ZL1, settled_from(), wm_sink_end(sink), wm_mix_value, &l1, 1e-6, 1e-6,
+	wm_t_expect(sink, ZL1, settled_from(), wm_sink_end(sink), wm_expect_value, &l1, 1e-6, 1e-6,
 		    2400, "7 channels at different gains -> zone1_L (zone gain -2)");
-	wm_t_expect(sink, ZR1, settled_from(), wm_sink_end(sink), wm_mix_value, &r1, 1e-6, 1e-6,
+	wm_t_expect(sink, ZR1, settled_from(), wm_sink_end(sink), wm_expect_value, &r1, 1e-6, 1e-6,
 		    2400, "ch1_R + mono ch3 -> zone1_R (zone gain -2)");
-	wm_t_expect(sink, ZL2, settled_from(), wm_sink_end(sink), wm_mix_value, &l2, 1e-6, 1e-6,
+	wm_t_expect(sink, ZL2, settled_from(), wm_sink_end(sink), wm_expect_value, &l2, 1e-6, 1e-6,
 		    2400, "7 channels at different gains -> zone2_L");
-	wm_t_expect(sink, ZR2, settled_from(), wm_sink_end(sink), wm_mix_value, &r2, 1e-6, 1e-6,
+	wm_t_expect(sink, ZR2, settled_from(), wm_sink_end(sink), wm_expect_value, &r2, 1e-6, 1e-6,
 		    2400, "ch1_R + mono ch3 -> zone2_R");
 }
 END_TEST
@@ -642,13 +643,5 @@ static Suite *live_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(live_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed)
-		wm_tmpdir_keep();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(live_suite());
 }

@@ -21,6 +21,7 @@
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/jackprobe.h"
 #include "tests/support/sockclient.h"
+#include "tests/support/suite.h"
 
 #define NCLIENTS 200
 #define NCHANGES 20000
@@ -82,10 +83,10 @@ static void daemon_fine(const char *after)
 		      "%s: ch/1/gain changed: %s", after, wm_t_json_str(r));
 	json_decref(r);
 	wm_t_capture(sink, 200);
-	wm_mix_init(&m, WM_T_RATE);
-	wm_mix_add(&m, wm_sig_counter(0.5f), 1.0);
+	wm_expect_init(&m, WM_T_RATE);
+	wm_expect_add(&m, wm_sig_counter(0.5f), 1.0);
 	snprintf(what, sizeof what, "%s: counter on ch1_L -> zone1_L", after);
-	wm_t_expect(sink, 1, wm_sink_first(sink), wm_sink_end(sink), wm_mix_value, &m, 0, 0,
+	wm_t_expect(sink, 1, wm_sink_first(sink), wm_sink_end(sink), wm_expect_value, &m, 0, 0,
 		    8000, what);
 }
 
@@ -610,13 +611,5 @@ static Suite *sock_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sock_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed)
-		wm_tmpdir_keep();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(sock_suite());
 }

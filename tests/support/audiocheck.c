@@ -17,13 +17,13 @@
 #define DELAY_WINDOW 64
 #define STALE_PERIODS 8
 
-void wm_mix_init(struct wm_mix_expect *m, uint32_t rate)
+void wm_expect_init(struct wm_mix_expect *m, uint32_t rate)
 {
 	memset(m, 0, sizeof *m);
 	m->rate = rate;
 }
 
-void wm_mix_add(struct wm_mix_expect *m, struct wm_sig sig, double gain)
+void wm_expect_add(struct wm_mix_expect *m, struct wm_sig sig, double gain)
 {
 	if (m->n < (int)(sizeof m->term / sizeof m->term[0])) {
 		m->term[m->n].sig = sig;
@@ -32,7 +32,7 @@ void wm_mix_add(struct wm_mix_expect *m, struct wm_sig sig, double gain)
 	}
 }
 
-double wm_mix_value(uint32_t frame, void *arg)
+double wm_expect_value(uint32_t frame, void *arg)
 {
 	const struct wm_mix_expect *m = arg;
 	double v = 0.0;

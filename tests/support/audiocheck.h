@@ -27,9 +27,9 @@ struct wm_mix_expect {
 	} term[16];
 };
 
-void wm_mix_init(struct wm_mix_expect *m, uint32_t rate);
-void wm_mix_add(struct wm_mix_expect *m, struct wm_sig sig, double gain);
-double wm_mix_value(uint32_t frame, void *arg);        /* a wm_expect_fn */
+void wm_expect_init(struct wm_mix_expect *m, uint32_t rate);
+void wm_expect_add(struct wm_mix_expect *m, struct wm_sig sig, double gain);
+double wm_expect_value(uint32_t frame, void *arg);        /* a wm_expect_fn */
 /* A constant (arg points to a double). */
 double wm_const_value(uint32_t frame, void *arg);
 

@@ -12,6 +12,8 @@
 #include "control/tree.h"
 #include "engine/engine.h"
 
+#include "tests/support/suite.h"
+
 static struct wm_tree *tree;
 static struct wm_engine *engine;
 static struct wm_cmd_env env;
@@ -358,9 +360,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(suite());
 }

@@ -9,6 +9,8 @@
 
 #include "daemon/config.h"
 
+#include "tests/support/suite.h"
+
 static char ini_path[64];
 
 static void setup(void)
@@ -164,9 +166,5 @@ int main(void)
 	tcase_add_test(tc, bad_file);
 	tcase_add_test(tc, printed_config_reloads_identically);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(s);
 }

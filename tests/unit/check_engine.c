@@ -11,6 +11,8 @@
 #include "engine/dsp.h"
 #include "engine/engine.h"
 
+#include "tests/support/suite.h"
+
 #define RATE 48000u
 #define PI 3.14159265358979323846
 
@@ -976,10 +978,5 @@ static Suite *engine_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(engine_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(engine_suite());
 }

@@ -11,6 +11,8 @@
 #include "engine/params.h"
 #include "engine/text.h"
 
+#include "tests/support/suite.h"
+
 static struct wm_mix mix;
 
 static void setup(void)
@@ -726,10 +728,5 @@ static Suite *params_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(params_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(params_suite());
 }

@@ -11,6 +11,8 @@
 
 #include "engine/ring.h"
 
+#include "tests/support/suite.h"
+
 /* 12 bytes: never divides the power-of-two buffer, so records straddle
  * the wrap point. */
 struct rec {
@@ -198,10 +200,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ring_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return wm_t_run_suite(ring_suite());
 }
