@@ -172,6 +172,7 @@ START_TEST(test_socket_in_use_is_refused)
 	run_daemon(&r, NULL, args);
 	ck_assert_msg(r.status == 78, "exit status %d, want 78\n%s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, "another washmixd is answering"), "unclear error:\n%s", r.err);
+	run_free(&r);
 	wm_t_daemon_alive(&d, "a second daemon tried its socket");
 	json_t *h = wm_daemon_wait_jack(&d, true, 2000);
 	ck_assert_ptr_nonnull(h);
