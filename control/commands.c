@@ -358,13 +358,29 @@ static int check_arity(const struct wm_command *c, int args, struct wm_err *err)
 			  c->verb, args, c->usage);
 }
 
+json_t *wm_command_run_words(const struct wm_cmd_ctx *ctx, const struct wm_words *words)
+{
+	struct wm_err err = { 0 };
+	const struct wm_command *c = wm_command_find(words->word[0]);
+	if (!c) {
+		unknown_verb(words->word[0], &err);
+		return wm_reply_error(&err);
+	}
+	if (check_arity(c, words->count - 1, &err) < 0)
+		return wm_reply_error(&err);
+	json_t *reply = wm_reply_ok();
+	if (c->run(ctx, words, reply, &err) == 0)
+		return reply;
+	json_decref(reply);
+	return wm_reply_error(&err);
+}
+
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len)
 {
 	struct wm_err err = { 0 };
 	struct wm_words words;
 	/* One block: a NUL-terminated copy of the line, then the words. */
 	char *text = malloc(2 * len + 2);
-	json_t *reply = NULL;
 	if (!text) {
 		wm_err_set(&err, WM_E_INTERNAL, "out of memory");
 		return wm_reply_error(&err);
@@ -372,24 +388,11 @@ json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size
 	memcpy(text, line, len);
 	text[len] = '\0';
 	char *storage = text + len + 1;
+	json_t *reply = NULL;
 	if (wm_tokenize(text, len, storage, &words, &err) < 0)
-		goto out_error;
-	if (words.count == 0)
-		goto out_free_storage;
-	const struct wm_command *c = wm_command_find(words.word[0]);
-	if (!c) {
-		unknown_verb(words.word[0], &err);
-		goto out_error;
-	}
-	if (check_arity(c, words.count - 1, &err) < 0)
-		goto out_error;
-	reply = wm_reply_ok();
-	if (c->run(ctx, &words, reply, &err) == 0)
-		goto out_free_storage;
-	json_decref(reply);
-out_error:
-	reply = wm_reply_error(&err);
-out_free_storage:
+		reply = wm_reply_error(&err);
+	else if (words.count > 0)
+		reply = wm_command_run_words(ctx, &words);
 	free(text);
 	return reply;
 }

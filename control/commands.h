@@ -69,4 +69,8 @@ const struct wm_command *wm_command_find(const char *verb);
  * the line is blank (no reply is owed). */
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len);
 
+/* Run an already split request (words->count >= 1): for transports such as
+ * OSC that carry words, not lines. Always returns a reply object. */
+json_t *wm_command_run_words(const struct wm_cmd_ctx *ctx, const struct wm_words *words);
+
 #endif

@@ -2,10 +2,21 @@
  * forwards audio-affecting changes to the engine as commands. */
 #include "control/tree.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+struct pending {
+	struct wm_param_ref ref;
+	char by[64];
+};
 
 struct wm_tree {
 	struct wm_mix mix;
+	struct wm_mix before_batch;    /* restored when a batch is refused */
+	bool batching;
+	size_t ncmds, nchanges;
+	struct wm_engine_cmd cmds[WM_TREE_BATCH_MAX];
+	struct pending changes[(size_t)2 * WM_TREE_BATCH_MAX];   /* a gain also changes the fader */
 	double default_ramp_ms;
 	struct wm_engine *engine;      /* not owned; NULL while JACK is down */
 	wm_tree_change_fn listener;
@@ -62,7 +73,7 @@ static bool affects_audio(enum wm_param_id id)
 static int post_to_engine(struct wm_tree *tree, const struct wm_param_ref *ref,
 			  const struct wm_value *value, double ramp_ms, struct wm_err *err)
 {
-	if (!tree->engine || !affects_audio(ref->id))
+	if (!affects_audio(ref->id) || !tree->engine)
 		return 0;
 	struct wm_engine_cmd cmd = { .ref = *ref, .ramp_ms = (float)ramp_ms };
 	switch (value->type) {
@@ -77,11 +88,21 @@ static int post_to_engine(struct wm_tree *tree, const struct wm_param_ref *ref,
 		cmd.ref.id = WM_PARAM_CH_GAIN;
 		cmd.value = (float)wm_fader_to_db(value->num);
 	}
+	if (tree->batching) {
+		tree->cmds[tree->ncmds++] = cmd;
+		return 0;
+	}
 	return wm_engine_post(tree->engine, &cmd, 1, err);
 }
 
 static void announce(struct wm_tree *tree, struct wm_param_ref ref, const char *by)
 {
+	if (tree->batching) {
+		struct pending *p = &tree->changes[tree->nchanges++]; /* room checked by set */
+		p->ref = ref;
+		snprintf(p->by, sizeof p->by, "%s", by ? by : "");
+		return;
+	}
 	if (!tree->listener)
 		return;
 	struct wm_value now;
@@ -95,6 +116,10 @@ int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
 {
 	if (ramp_ms < 0)
 		ramp_ms = tree->default_ramp_ms;
+	if (tree->batching &&
+	    (tree->ncmds == WM_TREE_BATCH_MAX || tree->nchanges + 2 > (size_t)2 * WM_TREE_BATCH_MAX))
+		return wm_err_set(err, WM_E_BUSY, "more than %d changes in one batch",
+				  WM_TREE_BATCH_MAX);
 	if (post_to_engine(tree, ref, value, ramp_ms, err) < 0)
 		return -1;
 	if (!wm_param_set(&tree->mix, ref, value))
@@ -105,5 +130,31 @@ int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
 		twin.id = ref->id == WM_PARAM_CH_GAIN ? WM_PARAM_CH_FADER : WM_PARAM_CH_GAIN;
 		announce(tree, twin, by);
 	}
+	return 0;
+}
+
+void wm_tree_begin(struct wm_tree *tree)
+{
+	tree->before_batch = tree->mix;
+	tree->batching = true;
+	tree->ncmds = tree->nchanges = 0;
+}
+
+bool wm_tree_in_batch(const struct wm_tree *tree)
+{
+	return tree->batching;
+}
+
+int wm_tree_commit(struct wm_tree *tree, struct wm_err *err)
+{
+	tree->batching = false;
+	if (tree->engine && tree->ncmds &&
+	    wm_engine_post(tree->engine, tree->cmds, tree->ncmds, err) < 0) {
+		tree->mix = tree->before_batch;
+		return -1;
+	}
+	for (size_t i = 0; i < tree->nchanges; i++)
+		announce(tree, tree->changes[i].ref, tree->changes[i].by);
+	tree->ncmds = tree->nchanges = 0;
 	return 0;
 }

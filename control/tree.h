@@ -37,4 +37,16 @@ int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
 		const struct wm_value *value, double ramp_ms, const char *by,
 		struct wm_err *err);
 
+/* Batches: between begin and commit, sets are checked and stored as usual
+ * but their engine commands are held and then posted together, so all of
+ * them reach the audio thread in the same period, and their change events
+ * are announced at commit. If the engine refuses the batch (its command ring
+ * is full) the tree goes back to where it was at begin and commit fails with
+ * WM_E_BUSY; nothing is announced. At most WM_TREE_BATCH_MAX sets per batch. */
+#define WM_TREE_BATCH_MAX 1024
+
+void wm_tree_begin(struct wm_tree *tree);
+int wm_tree_commit(struct wm_tree *tree, struct wm_err *err);
+bool wm_tree_in_batch(const struct wm_tree *tree);
+
 #endif

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "control/commands.h"
 #include "control/loop.h"
+#include "control/osc.h"
 #include "control/reply.h"
 #include "control/sock.h"
 #include "control/tree.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct wm_tree *tree;
 	struct wm_jack *jack;
 	struct wm_sock *sock;
+	struct wm_osc *osc;            /* NULL when --osc-port 0 */
 	struct wm_cmd_env env;
 	int signal_fd;
 	int64_t started_ms;
@@ -108,6 +110,15 @@ static void fill_health(void *arg, json_t *r)
 	wm_sock_get_stats(d->sock, &ss);
 	snprintf(detail, sizeof detail, "%d clients, %d subscribed", ss.clients, ss.subscribers);
 	json_object_set_new(subs, "control", subsystem("ok", detail));
+	if (d->osc) {
+		struct wm_osc_stats os;
+		wm_osc_get_stats(d->osc, &os);
+		snprintf(detail, sizeof detail, "%s, %d subscribed, %d metering",
+			 wm_osc_describe(d->osc), os.subscribers, os.meter_subscribers);
+		json_object_set_new(subs, "osc", subsystem("ok", detail));
+	} else {
+		json_object_set_new(subs, "osc", subsystem("off", "--osc-port 0"));
+	}
 	json_object_set_new(r, "subsystems", subs);
 }
 
@@ -143,12 +154,27 @@ static void fill_stats(void *arg, json_t *r)
 				      (json_int_t)ss.requests, "errors", (json_int_t)ss.errors,
 				      "events_dropped", (json_int_t)ss.events_dropped,
 				      "paused", (json_int_t)ss.paused));
+	if (d->osc) {
+		struct wm_osc_stats os;
+		wm_osc_get_stats(d->osc, &os);
+		json_object_set_new(
+			r, "osc",
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "received",
+				  (json_int_t)os.received, "malformed", (json_int_t)os.malformed,
+				  "rate_limited", (json_int_t)os.rate_limited, "errors",
+				  (json_int_t)os.errors, "errors_suppressed",
+				  (json_int_t)os.errors_suppressed, "sent", (json_int_t)os.sent,
+				  "send_failures", (json_int_t)os.send_failures, "subscribers",
+				  os.subscribers, "meter_subscribers", os.meter_subscribers));
+	}
 }
 
 static void on_change(void *arg, const struct wm_param_ref *ref, const struct wm_value *value,
 		      const char *by)
 {
 	struct daemon *d = arg;
+	if (d->osc)
+		wm_osc_publish_change(d->osc, ref, value, by);
 	if (!d->sock || !wm_sock_has_subscribers(d->sock, WM_TOPIC_CHANGES))
 		return;
 	json_t *ev = wm_event_change(ref, value, by);
@@ -206,11 +232,13 @@ static void drain_meters(struct wm_loop *loop, void *arg)
 			d->have_meters = true;
 		}
 	}
-	if (d->have_meters && d->meter_seq != d->published_seq &&
-	    wm_sock_has_subscribers(d->sock, WM_TOPIC_METERS)) {
+	if (!d->have_meters || d->meter_seq == d->published_seq)
+		return;
+	if (wm_sock_has_subscribers(d->sock, WM_TOPIC_METERS))
 		publish_meters(d);
-		d->published_seq = d->meter_seq;
-	}
+	if (d->osc && wm_osc_wants_meters(d->osc))
+		wm_osc_publish_meters(d->osc, mix->channels, mix->zones, d->meters);
+	d->published_seq = d->meter_seq;
 }
 
 static void note_trouble(struct daemon *d)
@@ -352,6 +380,16 @@ static int start(struct daemon *d)
 		fprintf(stderr, "washmixd: %s\n", err.msg);
 		return EXIT_CONFIG;
 	}
+	if (c->osc_port) {
+		struct wm_osc_config oc = { .bind = c->osc_bind, .port = c->osc_port };
+		d->osc = wm_osc_create(d->loop, &oc, &d->env, &err);
+		if (!d->osc) {
+			wm_error("osc.unavailable", "error=\"%s\"", err.msg);
+			fprintf(stderr, "washmixd: %s\n", err.msg);
+			return EXIT_CONFIG;
+		}
+		wm_info("osc.listening", "address=\"%s\"", wm_osc_describe(d->osc));
+	}
 	wm_loop_add_fd(d->loop, d->signal_fd, POLLIN, on_signal, d);
 	wm_loop_add_fd(d->loop, wm_jack_lost_fd(d->jack), POLLIN, on_jack_lost, d);
 	wm_loop_add_timer(d->loop, SUPERVISE_MS, supervise, d);
@@ -364,6 +402,7 @@ static int start(struct daemon *d)
 
 static void stop(struct daemon *d)
 {
+	wm_osc_destroy(d->osc);
 	wm_sock_destroy(d->sock);
 	if (d->jack) {
 		wm_jack_disconnect(d->jack, d->tree);

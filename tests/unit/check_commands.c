@@ -185,6 +185,77 @@ START_TEST(set_reaches_engine)
 }
 END_TEST
 
+static int announced;
+
+static void count_changes(void *arg, const struct wm_param_ref *ref,
+			  const struct wm_value *value, const char *by)
+{
+	(void)arg, (void)ref, (void)value, (void)by;
+	announced++;
+}
+
+/* One period of DC 0.5 on every input; returns zone 1 left's last sample. */
+static float run_period(void)
+{
+	static float dc[64], zero_out[4][64];
+	for (int i = 0; i < 64; i++)
+		dc[i] = 0.5f;
+	const float *ins[15];
+	for (int i = 0; i < 15; i++)
+		ins[i] = dc;
+	float *outp[4] = { zero_out[0], zero_out[1], zero_out[2], zero_out[3] };
+	wm_engine_process_rt(engine, ins, outp, 64);
+	return zero_out[0][63];
+}
+
+START_TEST(batch_reaches_engine_in_one_period)
+{
+	struct wm_value v = { .type = WM_TYPE_DB, .num = -INFINITY };
+	struct wm_param_ref r1 = { WM_PARAM_CH_GAIN, 0, -1 }, r2 = { WM_PARAM_CH_GAIN, 1, -1 };
+	struct wm_err err;
+	announced = 0;
+	wm_tree_set_listener(tree, count_changes, NULL);
+	float before = run_period();
+	wm_tree_begin(tree);
+	ck_assert_int_eq(wm_tree_set(tree, &r1, &v, 0, "t", &err), 0);
+	ck_assert_int_eq(wm_tree_set(tree, &r2, &v, 0, "t", &err), 0);
+	/* Held until commit: the audio and the listeners have seen nothing. */
+	ck_assert(run_period() == before);
+	ck_assert_int_eq(announced, 0);
+	ck_assert(isinf(get_number("ch/1/gain")));
+	ck_assert_int_eq(wm_tree_commit(tree, &err), 0);
+	ck_assert_int_eq(announced, 4); /* gain and fader of two channels */
+	/* 7 stereo channels of 0.5 at unity plus mono channel 3 at -3 dB into
+	 * zone 1 left; channels 1 and 2 are now silent, both in this period. */
+	ck_assert_double_eq_tol(before, 7 * 0.5 + 0.5 * cos(M_PI / 4), 1e-6);
+	ck_assert_double_eq_tol(run_period(), before - 1.0, 1e-6);
+}
+END_TEST
+
+START_TEST(refused_batch_leaves_the_tree_as_it_was)
+{
+	struct wm_value v = { .type = WM_TYPE_DB, .num = -3 };
+	struct wm_err err;
+	/* Fill the engine's command ring (nobody runs the engine). */
+	json_t *r;
+	while ((r = run("set ch/3/gain -1")) && json_is_true(json_object_get(r, "ok")))
+		json_decref(r);
+	json_decref(r);
+	announced = 0;
+	wm_tree_set_listener(tree, count_changes, NULL);
+	wm_tree_begin(tree);
+	for (int c = 0; c < 8; c++) {
+		struct wm_param_ref ref = { WM_PARAM_CH_GAIN, c, -1 };
+		ck_assert_int_eq(wm_tree_set(tree, &ref, &v, -1, "t", &err), 0);
+	}
+	ck_assert_int_eq(wm_tree_commit(tree, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_BUSY);
+	ck_assert_int_eq(announced, 0);
+	ck_assert(get_number("ch/1/gain") == 0.0);
+	ck_assert(get_number("ch/3/gain") == -1.0);
+}
+END_TEST
+
 START_TEST(list_and_describe)
 {
 	json_t *r = run("list");
@@ -353,6 +424,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, every_error);
 	tcase_add_test(tc, blank_line_gets_no_reply);
 	tcase_add_test(tc, engine_ring_full_refuses_set);
+	tcase_add_test(tc, batch_reaches_engine_in_one_period);
+	tcase_add_test(tc, refused_batch_leaves_the_tree_as_it_was);
 	tcase_add_test(tc, tokenizer);
 	suite_add_tcase(s, tc);
 	return s;
