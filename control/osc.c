@@ -328,9 +328,9 @@ static bool handle_subscription(struct request *rq, const char *address, const c
 	bool meters = strcmp(address, "/meters/subscribe") == 0;
 	if (strcmp(address, "/unsubscribe") == 0 || strcmp(address, "/meters/unsubscribe") == 0) {
 		if (address[1] == 'u')
-			wm_osc_subs_drop_changes(&osc->subs, rq->peer);
+			wm_osc_subs_drop_changes(&osc->subs, rq->peer, rq->by);
 		else
-			wm_osc_subs_drop_meters(&osc->subs, rq->peer);
+			wm_osc_subs_drop_meters(&osc->subs, rq->peer, rq->by);
 		return true;
 	}
 	if (!changes && !meters)
@@ -457,10 +457,31 @@ static void run_bundle(struct request *rq, const void *data, size_t size)
 	}
 }
 
+static size_t count_messages(const void *data, size_t size)
+{
+	uint64_t timetag;
+	struct wm_osc_bundle_iter it;
+	wm_osc_bundle_begin(data, size, &timetag, &it);
+	const void *elem;
+	size_t elem_size, n = 0;
+	while (wm_osc_bundle_next(&it, &elem, &elem_size))
+		n += wm_osc_is_bundle(elem, elem_size) ? count_messages(elem, elem_size) : 1;
+	return n;
+}
+
 static void handle_bundle(struct request *rq, const void *data, size_t size)
 {
 	struct wm_err err = { 0 };
 	double ahead_ms = 0;
+	/* The datagram paid for one message; a bundle pays for all it holds,
+	 * or a sender could buy thousands of changes with one token. */
+	double extra = (double)count_messages(data, size) - 1.0;
+	if (extra > 0 && rq->budget->tokens < extra) {
+		rq->osc->stats.rate_limited++;
+		return;
+	}
+	if (extra > 0)
+		rq->budget->tokens -= extra;
 	if (bundle_in_future(data, size, &ahead_ms)) {
 		wm_err_set(&err, WM_E_BAD_REQUEST,
 			   "bundle timetag is %.0f ms in the future; washmixd applies bundles on "

@@ -17,7 +17,8 @@
 
 #define WM_OSC_MAX_SUBSCRIBERS 32
 #define WM_OSC_DEFAULT_LEASE_S 10.0
-#define WM_OSC_RATE_PER_S 2000.0       /* packets per source per second */
+#define WM_OSC_RATE_PER_S 2000.0       /* messages per source per second; a bundle
+					* counts every message it holds */
 #define WM_OSC_BURST 4000.0
 #define WM_OSC_ERRORS_PER_S 10.0       /* /error replies per source per second */
 #define WM_OSC_METER_FLOOR_DB (-120.0)
@@ -32,7 +33,7 @@ struct wm_osc_config {
 struct wm_osc_stats {
 	uint64_t received;             /* datagrams */
 	uint64_t malformed;            /* refused by the validator or liblo */
-	uint64_t rate_limited;         /* dropped by the per-source budget */
+	uint64_t rate_limited;         /* packets dropped by the per-source budget */
 	uint64_t errors;               /* /error replies sent */
 	uint64_t errors_suppressed;    /* /error replies not sent (per-source limit) */
 	uint64_t sent;                 /* datagrams sent */

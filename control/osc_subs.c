@@ -48,10 +48,12 @@ int wm_osc_subs_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *targe
 	return 0;
 }
 
-static void drop(struct wm_osc_subs *subs, const struct wm_osc_peer *target, bool meters)
+static void drop(struct wm_osc_subs *subs, const struct wm_osc_peer *peer, const char *source,
+		 bool meters)
 {
 	for (int i = 0; i < subs->count; i++) {
-		if (!wm_osc_peer_equal(&subs->sub[i].target, target))
+		if (!wm_osc_peer_equal(&subs->sub[i].target, peer) &&
+		    strcmp(subs->sub[i].source, source) != 0)
 			continue;
 		if (meters)
 			subs->sub[i].meters_until_ms = 0;
@@ -60,14 +62,16 @@ static void drop(struct wm_osc_subs *subs, const struct wm_osc_peer *target, boo
 	}
 }
 
-void wm_osc_subs_drop_changes(struct wm_osc_subs *subs, const struct wm_osc_peer *target)
+void wm_osc_subs_drop_changes(struct wm_osc_subs *subs, const struct wm_osc_peer *peer,
+			      const char *source)
 {
-	drop(subs, target, false);
+	drop(subs, peer, source, false);
 }
 
-void wm_osc_subs_drop_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *target)
+void wm_osc_subs_drop_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *peer,
+			     const char *source)
 {
-	drop(subs, target, true);
+	drop(subs, peer, source, true);
 }
 
 void wm_osc_subs_expire(struct wm_osc_subs *subs, int64_t now_ms)

@@ -33,8 +33,12 @@ int wm_osc_subs_changes(struct wm_osc_subs *subs, const struct wm_osc_peer *targ
 int wm_osc_subs_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *target,
 		       const char *source, double rate_hz, int64_t now_ms);
 
-void wm_osc_subs_drop_changes(struct wm_osc_subs *subs, const struct wm_osc_peer *target);
-void wm_osc_subs_drop_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *target);
+/* End the subscriptions that peer made (whatever reply port it asked
+ * for: matched by the subscribing source) or that are sent to peer. */
+void wm_osc_subs_drop_changes(struct wm_osc_subs *subs, const struct wm_osc_peer *peer,
+			      const char *source);
+void wm_osc_subs_drop_meters(struct wm_osc_subs *subs, const struct wm_osc_peer *peer,
+			     const char *source);
 
 /* Forget lapsed subscriptions. */
 void wm_osc_subs_expire(struct wm_osc_subs *subs, int64_t now_ms);
