@@ -118,7 +118,20 @@ static float meter_db(float lin)
 	return (float)(db < WM_OSC_METER_FLOOR_DB ? WM_OSC_METER_FLOOR_DB : db);
 }
 
-static lo_message meters_message(int channels, int zones, const struct wm_meter *meters)
+static void hold_peaks(struct wm_osc_sub *s, int count, const struct wm_meter *meters)
+{
+	for (int i = 0; i < count; i++) {
+		for (int side = 0; side < 2; side++) {
+			float p = meters[i].peak[side];
+			if (!s->holding || p > s->peak_hold[i][side])
+				s->peak_hold[i][side] = p;
+		}
+	}
+	s->holding = true;
+}
+
+static lo_message meters_message(const struct wm_osc_sub *s, int channels, int zones,
+				 const struct wm_meter *meters)
 {
 	lo_message msg = lo_message_new();
 	if (!msg)
@@ -127,13 +140,13 @@ static lo_message meters_message(int channels, int zones, const struct wm_meter 
 	lo_message_add_int32(msg, zones);
 	for (int c = 0; c < channels; c++) {
 		const struct wm_meter *m = &meters[c];
-		lo_message_add_float(msg, meter_db(fmaxf(m->peak[0], m->peak[1])));
+		lo_message_add_float(msg, meter_db(fmaxf(s->peak_hold[c][0], s->peak_hold[c][1])));
 		lo_message_add_float(msg, meter_db(fmaxf(m->rms[0], m->rms[1])));
 	}
 	for (int z = 0; z < zones; z++) {
 		const struct wm_meter *m = &meters[channels + z];
-		lo_message_add_float(msg, meter_db(m->peak[0]));
-		lo_message_add_float(msg, meter_db(m->peak[1]));
+		lo_message_add_float(msg, meter_db(s->peak_hold[channels + z][0]));
+		lo_message_add_float(msg, meter_db(s->peak_hold[channels + z][1]));
 		lo_message_add_float(msg, meter_db(m->rms[0]));
 		lo_message_add_float(msg, meter_db(m->rms[1]));
 	}
@@ -143,19 +156,22 @@ static lo_message meters_message(int channels, int zones, const struct wm_meter 
 void wm_osc_subs_send_meters(struct wm_osc_subs *subs, struct wm_osc_out *out, int64_t now_ms,
 			     int channels, int zones, const struct wm_meter *meters)
 {
-	lo_message msg = NULL;
 	for (int i = 0; i < subs->count; i++) {
 		struct wm_osc_sub *s = &subs->sub[i];
-		if (s->meters_until_ms <= now_ms || now_ms < s->next_meter_ms)
+		if (s->meters_until_ms <= now_ms)
 			continue;
-		if (!msg && !(msg = meters_message(channels, zones, meters)))
+		hold_peaks(s, channels + zones, meters);
+		if (now_ms < s->next_meter_ms)
+			continue;
+		lo_message msg = meters_message(s, channels, zones, meters);
+		if (!msg)
 			return;
 		wm_osc_send(out, &s->target, "/meters", msg);
+		lo_message_free(msg);
+		s->holding = false;
 		int64_t period_ms = (int64_t)(1000.0 / s->meter_rate_hz);
 		s->next_meter_ms += period_ms;
 		if (s->next_meter_ms <= now_ms)
 			s->next_meter_ms = now_ms + period_ms;
 	}
-	if (msg)
-		lo_message_free(msg);
 }

@@ -19,6 +19,10 @@ struct wm_osc_sub {
 	int64_t meters_until_ms;       /* 0 = not subscribed to meters */
 	double meter_rate_hz;
 	int64_t next_meter_ms;
+	/* Highest peak per meter since this subscriber's last /meters: at
+	 * 1..10 Hz a transient between two messages must still show. */
+	float peak_hold[WM_MAX_CHANNELS + WM_MAX_ZONES][2];
+	bool holding;
 };
 
 struct wm_osc_subs {
@@ -51,8 +55,9 @@ void wm_osc_subs_send_change(struct wm_osc_subs *subs, struct wm_osc_out *out, i
 			     const struct wm_param_ref *ref, const struct wm_value *value,
 			     const char *by);
 
-/* Send /meters (channels, zones, then levels; see docs/osc.md) to every
- * meter subscriber whose rate says it is due. meters: channels then zones. */
+/* Call once per new meter sweep (meters: channels then zones). Every meter
+ * subscriber whose rate says it is due gets /meters (see docs/osc.md) with
+ * the highest peaks since its last one and the sweep's RMS. */
 void wm_osc_subs_send_meters(struct wm_osc_subs *subs, struct wm_osc_out *out, int64_t now_ms,
 			     int channels, int zones, const struct wm_meter *meters);
 

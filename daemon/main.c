@@ -51,6 +51,7 @@ struct daemon {
 	int64_t last_trouble_ms;       /* last new xrun or drop */
 	int64_t connected_ms;          /* when the JACK client last activated */
 	struct wm_meter meters[WM_MAX_CHANNELS + WM_MAX_ZONES];
+	bool meter_fresh[WM_MAX_CHANNELS + WM_MAX_ZONES];  /* updated since last publish */
 	uint32_t meter_seq;
 	uint32_t published_seq;
 	bool have_meters;
@@ -226,8 +227,16 @@ static void drain_meters(struct wm_loop *loop, void *arg)
 		for (size_t i = 0; i < n; i++) {
 			const struct wm_meter *m = &batch[i];
 			int slot = m->kind == WM_METER_CHANNEL ? m->index : mix->channels + m->index;
-			if (slot < mix->channels + mix->zones)
-				d->meters[slot] = *m;
+			if (slot >= mix->channels + mix->zones)
+				continue;
+			/* Several sweeps may wait: keep their highest peak, the
+			 * newest RMS, so no transient is lost between events. */
+			struct wm_meter *kept = &d->meters[slot];
+			float held[2] = { kept->peak[0], kept->peak[1] };
+			*kept = *m;
+			for (int side = 0; side < 2 && d->meter_fresh[slot]; side++)
+				kept->peak[side] = fmaxf(held[side], m->peak[side]);
+			d->meter_fresh[slot] = true;
 			d->meter_seq = m->seq;
 			d->have_meters = true;
 		}
@@ -239,6 +248,7 @@ static void drain_meters(struct wm_loop *loop, void *arg)
 	if (d->osc && wm_osc_wants_meters(d->osc))
 		wm_osc_publish_meters(d->osc, mix->channels, mix->zones, d->meters);
 	d->published_seq = d->meter_seq;
+	memset(d->meter_fresh, 0, sizeof d->meter_fresh);
 }
 
 static void note_trouble(struct daemon *d)

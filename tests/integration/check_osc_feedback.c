@@ -366,6 +366,40 @@ START_TEST(test_meters_arrive_at_the_asked_rate_with_the_levels)
 }
 END_TEST
 
+/* A slow meter subscriber still sees a transient that lasted one period:
+ * peaks are held between its messages. */
+START_TEST(test_slow_meters_hold_a_short_peak)
+{
+	struct wm_osc_peer *ctl = wm_t_osc_peer(osc_port);
+	const struct wm_osc_msg *m;
+
+	wm_t_connect(src, wm_src_port(src, 1), wm_daemon_port(&wd, "ch1_L"));
+	wm_src_stage(src, 1, wm_sig_dc(0.1f));
+	wm_t_commit(src);
+	wm_osc_send(ctl, "/meters/subscribe", "i", 1);
+	/* The first message comes at once; the spike falls between it and
+	 * the next one, a second later. */
+	wm_t_osc_take(ctl, "/meters", 1000);
+	wm_sleep_ms(200);
+	wm_src_set(src, 1, wm_sig_dc(0.9f));
+	wm_sleep_ms(10);
+	wm_src_set(src, 1, wm_sig_dc(0.1f));
+	m = wm_t_osc_take(ctl, "/meters", 2000);
+	ck_assert_msg(m->argc >= 4 && m->types[2] == 'f', "bad /meters layout");
+	float peak = m->argv[2].f;
+	ck_assert_msg(fabsf(peak - 20.0f * log10f(0.9f)) < 0.1f,
+		      "channel 1 peak %.2f dBFS in the next 1 Hz /meters; a 10 ms burst of 0.9 "
+		      "(%.2f dBFS) must be held until then",
+		      peak, 20.0f * log10f(0.9f));
+	m = wm_t_osc_take(ctl, "/meters", 2000);
+	peak = m->argv[2].f;
+	ck_assert_msg(fabsf(peak - 20.0f * log10f(0.1f)) < 0.1f,
+		      "the held peak must be released after it was sent; got %.2f dBFS", peak);
+	wm_osc_send(ctl, "/meters/unsubscribe", "");
+	wm_osc_peer_free(ctl);
+}
+END_TEST
+
 /* --- verbs ---------------------------------------------------------------------- */
 
 /* Send a verb, expect /VERB/reply s(json) with "ok":true; returns the JSON. */
@@ -477,6 +511,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_leases_lapse_unless_renewed);
 	tcase_add_test(tc, test_at_most_32_subscribers);
 	tcase_add_test(tc, test_meters_arrive_at_the_asked_rate_with_the_levels);
+	tcase_add_test(tc, test_slow_meters_hold_a_short_peak);
 	tcase_add_test(tc, test_verbs_answer_as_verb_reply);
 	suite_add_tcase(s, tc);
 	return s;
