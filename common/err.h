@@ -19,6 +19,7 @@ enum wm_errcode {
 	WM_E_READ_ONLY,
 	WM_E_NOT_FOUND,
 	WM_E_BAD_NAME,
+	WM_E_BAD_FILE,      /* a corrupt or hand-broken state file */
 	WM_E_BUSY,
 	WM_E_UNAVAILABLE,   /* JACK (or later Redis) needed and down */
 	WM_E_BAD_CONFIG,

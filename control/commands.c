@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/cmd_scene.h"
 #include "control/reply.h"
 
 static int cmd_get(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
@@ -256,6 +257,8 @@ static const struct wm_command table[] = {
 	{ "list", 0, 1, cmd_list, "list [PREFIX]", "every parameter (under PREFIX) with its value" },
 	{ "ping", 0, 0, cmd_ping, "ping", "answers at once; for latency checks" },
 	{ "quit", 0, 0, cmd_quit, "quit", "close this connection after the reply" },
+	{ "scene", 1, 3, wm_cmd_scene, "scene save|recall|show|delete|rename|list [NAME] [FADE_MS|NEW]",
+	  "save the mix by name, recall it (crossfading over FADE_MS), list, show, delete, rename" },
 	{ "set", 2, 3, cmd_set, "set PATH VALUE [RAMP_MS]",
 	  "change a parameter; gains ramp over RAMP_MS (default 20 ms)" },
 	{ "stats", 0, 0, cmd_stats, "stats", "counters: periods, xruns, drops, clients, requests" },

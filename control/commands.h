@@ -35,10 +35,21 @@ struct wm_status_ops {
 	void *arg;
 };
 
-/* Shared by every request: the tree and the daemon's status. */
+/* Events that are not parameter changes (a scene recalled, saved...): the
+ * daemon sends them to "changes" subscribers. May be NULL. */
+struct wm_event_ops {
+	void (*publish)(void *arg, json_t *event);
+	void *arg;
+};
+
+struct wm_store;
+
+/* Shared by every request: the tree, the scene store, the daemon's status. */
 struct wm_cmd_env {
 	struct wm_tree *tree;
+	struct wm_store *store;          /* NULL: no scenes (tests without a state dir) */
 	struct wm_status_ops status;
+	struct wm_event_ops events;
 };
 
 /* One request. */

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pending {
 	struct wm_param_ref ref;
@@ -15,8 +16,9 @@ struct wm_tree {
 	struct wm_mix before_batch;    /* restored when a batch is refused */
 	bool batching;
 	size_t ncmds, nchanges;
-	struct wm_engine_cmd cmds[WM_TREE_BATCH_MAX];
-	struct pending changes[(size_t)2 * WM_TREE_BATCH_MAX];   /* a gain also changes the fader */
+	size_t batch_max;              /* sets per batch: a whole-mix recall fits */
+	struct wm_engine_cmd *cmds;    /* batch_max */
+	struct pending *changes;       /* 2 * batch_max: a gain also changes the fader */
 	double default_ramp_ms;
 	struct wm_engine *engine;      /* not owned; NULL while JACK is down */
 	wm_tree_change_fn listener;
@@ -28,6 +30,17 @@ struct wm_tree *wm_tree_create(const struct wm_mix *initial, double default_ramp
 	struct wm_tree *tree = calloc(1, sizeof *tree);
 	if (!tree)
 		return NULL;
+	/* Every parameter of the mix once: channels x (gain, fader, pan, mute,
+	 * solo, name, sends) and zones x (gain, mute, name). */
+	size_t whole = (size_t)initial->channels * (6 + (size_t)initial->zones) +
+		       (size_t)initial->zones * 3;
+	tree->batch_max = whole > WM_TREE_BATCH_MAX ? whole : WM_TREE_BATCH_MAX;
+	tree->cmds = calloc(tree->batch_max, sizeof *tree->cmds);
+	tree->changes = calloc(2 * tree->batch_max, sizeof *tree->changes);
+	if (!tree->cmds || !tree->changes) {
+		wm_tree_destroy(tree);
+		return NULL;
+	}
 	tree->mix = *initial;
 	tree->default_ramp_ms = default_ramp_ms;
 	return tree;
@@ -35,6 +48,10 @@ struct wm_tree *wm_tree_create(const struct wm_mix *initial, double default_ramp
 
 void wm_tree_destroy(struct wm_tree *tree)
 {
+	if (!tree)
+		return;
+	free(tree->cmds);
+	free(tree->changes);
 	free(tree);
 }
 
@@ -100,7 +117,9 @@ static void announce(struct wm_tree *tree, struct wm_param_ref ref, const char *
 	if (tree->batching) {
 		struct pending *p = &tree->changes[tree->nchanges++]; /* room checked by set */
 		p->ref = ref;
-		snprintf(p->by, sizeof p->by, "%s", by ? by : "");
+		size_t n = by ? strnlen(by, sizeof p->by - 1) : 0;
+		memmove(p->by, by ? by : "", n); /* by may be a pending entry itself */
+		p->by[n] = '\0';
 		return;
 	}
 	if (!tree->listener)
@@ -117,9 +136,9 @@ int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
 	if (ramp_ms < 0)
 		ramp_ms = tree->default_ramp_ms;
 	if (tree->batching &&
-	    (tree->ncmds == WM_TREE_BATCH_MAX || tree->nchanges + 2 > (size_t)2 * WM_TREE_BATCH_MAX))
-		return wm_err_set(err, WM_E_BUSY, "more than %d changes in one batch",
-				  WM_TREE_BATCH_MAX);
+	    (tree->ncmds == tree->batch_max || tree->nchanges + 2 > 2 * tree->batch_max))
+		return wm_err_set(err, WM_E_BUSY, "more than %zu changes in one batch",
+				  tree->batch_max);
 	if (post_to_engine(tree, ref, value, ramp_ms, err) < 0)
 		return -1;
 	if (!wm_param_set(&tree->mix, ref, value))
@@ -157,4 +176,13 @@ int wm_tree_commit(struct wm_tree *tree, struct wm_err *err)
 		announce(tree, tree->changes[i].ref, tree->changes[i].by);
 	tree->ncmds = tree->nchanges = 0;
 	return 0;
+}
+
+void wm_tree_abort(struct wm_tree *tree)
+{
+	if (!tree->batching)
+		return;
+	tree->mix = tree->before_batch;
+	tree->batching = false;
+	tree->ncmds = tree->nchanges = 0;
 }

@@ -42,11 +42,13 @@ int wm_tree_set(struct wm_tree *tree, const struct wm_param_ref *ref,
  * them reach the audio thread in the same period, and their change events
  * are announced at commit. If the engine refuses the batch (its command ring
  * is full) the tree goes back to where it was at begin and commit fails with
- * WM_E_BUSY; nothing is announced. At most WM_TREE_BATCH_MAX sets per batch. */
+ * WM_E_BUSY; nothing is announced. abort does the same on purpose. A batch
+ * holds every parameter of the mix once, and at least WM_TREE_BATCH_MAX. */
 #define WM_TREE_BATCH_MAX 1024
 
 void wm_tree_begin(struct wm_tree *tree);
 int wm_tree_commit(struct wm_tree *tree, struct wm_err *err);
+void wm_tree_abort(struct wm_tree *tree);
 bool wm_tree_in_batch(const struct wm_tree *tree);
 
 #endif

@@ -228,6 +228,18 @@ static void print_reply(const char *verb, json_t *r)
 			print_param(json_array_get(params, i));
 	} else if (strcmp(verb, "health") == 0) {
 		print_health(r);
+	} else if (strcmp(verb, "scene") == 0 && !json_object_get(r, "scene")) {
+		const json_t *names = json_object_get(r, "scenes");
+		for (size_t i = 0; i < json_array_size(names); i++)
+			puts(json_string_value(json_array_get(names, i)));
+	} else if (strcmp(verb, "scene") == 0 && json_object_get(r, "applied")) {
+		printf("recalled %s: %lld change(s) over %g ms\n",
+		       json_string_value(json_object_get(r, "scene")),
+		       json_integer_value(json_object_get(r, "applied")),
+		       json_number_value(json_object_get(r, "fade_ms")));
+		const json_t *warnings = json_object_get(r, "warnings");
+		for (size_t i = 0; i < json_array_size(warnings); i++)
+			printf("warning: %s\n", json_string_value(json_array_get(warnings, i)));
 	} else if (strcmp(verb, "help") == 0 && json_object_get(r, "verbs")) {
 		const json_t *verbs = json_object_get(r, "verbs");
 		for (size_t i = 0; i < json_array_size(verbs); i++) {

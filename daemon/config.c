@@ -8,9 +8,11 @@
 #include <getopt.h>
 #include <ini.h>
 #include <math.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/socket_path.h"
 
@@ -230,6 +232,13 @@ static int set_redis(struct wm_config *c, const char *v, struct wm_err *err)
 	return copy_string(c->redis, sizeof c->redis, v, "redis address", err);
 }
 
+static int set_state_dir(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	if (!*v)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "state folder path is empty");
+	return copy_string(c->state_dir, sizeof c->state_dir, v, "state folder path", err);
+}
+
 static int set_log_level(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	if (wm_log_level_parse(v, &c->log_level) < 0)
@@ -268,10 +277,29 @@ static const struct setting settings[] = {
 	  "OSC bind address (default 127.0.0.1)" },
 	{ "redis", "address", "redis", NULL, "ADDR", set_redis,
 	  "render cache: HOST:PORT, unix:PATH or none (default localhost:6379)" },
+	{ "state", "dir", "state-dir", NULL, "DIR", set_state_dir,
+	  "scenes and live state (default $STATE_DIRECTORY or ~/.local/state/washmixd)" },
 	{ "log", "level", "log-level", "LOG_LEVEL", "LEVEL", set_log_level,
 	  "debug, info, warn or error (default info)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* systemd's StateDirectory= (first of a colon list), else the XDG place. */
+static void default_state_dir(char *buf, size_t len)
+{
+	const char *dir = getenv("STATE_DIRECTORY");
+	if (dir && *dir) {
+		int n = (int)strcspn(dir, ":");
+		snprintf(buf, len, "%.*s", n, dir);
+		return;
+	}
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		const struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : "/tmp";
+	}
+	snprintf(buf, len, "%s/.local/state/washmixd", home);
+}
 
 static void set_defaults(struct wm_config *c)
 {
@@ -288,6 +316,7 @@ static void set_defaults(struct wm_config *c)
 	strcpy(c->osc_bind, "127.0.0.1");
 	strcpy(c->redis, "localhost:6379");
 	c->log_level = WM_LOG_INFO;
+	default_state_dir(c->state_dir, sizeof c->state_dir);
 }
 
 static void usage(FILE *f)
@@ -296,7 +325,8 @@ static void usage(FILE *f)
 		   "Real-time mixing daemon for car wash sound systems (a JACK client).\n\n"
 		   "  --config FILE      read settings from an INI file (see washmixd(8))\n"
 		   "  --check-config     validate the settings, print them, and exit\n"
-		   "  --version          print the version and exit\n");
+		   "  --version          print the version and exit\n"
+		   "  --fresh            start from the default mix, not the saved live state\n");
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		char left[48];
 		snprintf(left, sizeof left, "--%s %s", settings[i].flag, settings[i].arg);
@@ -380,7 +410,7 @@ static int load_env(struct wm_config *c, struct wm_err *err)
 	return 0;
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_VERSION, OPT_HELP };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_FRESH };
 
 static void build_options(struct option *opts)
 {
@@ -391,6 +421,7 @@ static void build_options(struct option *opts)
 	opts[n++] = (struct option){ "check-config", no_argument, NULL, OPT_CHECK };
 	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	opts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	opts[n++] = (struct option){ "fresh", no_argument, NULL, OPT_FRESH };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
@@ -408,7 +439,7 @@ static int check_consistency(const struct wm_config *c, struct wm_err *err)
 enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv,
 				      struct wm_err *err)
 {
-	struct option opts[NSETTINGS + 5];
+	struct option opts[NSETTINGS + 6];
 	build_options(opts);
 	set_defaults(c);
 
@@ -444,6 +475,8 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 					  "unknown or incomplete option \"%s\"; see washmixd --help",
 					  argv[optind - 1]),
 			       WM_CONFIG_ERROR;
+		if (o == OPT_FRESH)
+			c->fresh = true;
 		if (o >= 0 && (size_t)o < NSETTINGS) {
 			if (settings[o].set(c, optarg, err) < 0) {
 				struct wm_err inner = *err;
@@ -489,5 +522,6 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 		c->socket_path, c->max_clients, (unsigned)c->socket_mode);
 	fprintf(out, "[osc]\nport = %d\nbind = %s\n", c->osc_port, c->osc_bind);
 	fprintf(out, "[redis]\naddress = %s\n", c->redis);
+	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
 }

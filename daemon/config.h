@@ -31,6 +31,8 @@ struct wm_config {
 	int osc_port;                   /* 0 = off; used by the OSC server */
 	char osc_bind[64];
 	char redis[256];                /* host:port | unix:PATH | none; render cache */
+	char state_dir[PATH_MAX];       /* scenes/ and live.json */
+	bool fresh;                     /* --fresh: ignore live.json at start */
 	enum wm_log_level log_level;
 	char config_file[PATH_MAX];     /* "" when none */
 	bool check_only;                /* --check-config */

@@ -23,6 +23,8 @@
 #include "daemon/config.h"
 #include "daemon/jack_io.h"
 #include "engine/engine.h"
+#include "presets/scene.h"
+#include "presets/store.h"
 
 #define EXIT_UNAVAILABLE 69   /* sysexits EX_UNAVAILABLE: no JACK server */
 #define EXIT_SOFTWARE 70
@@ -33,6 +35,8 @@
 #define SUPERVISE_MS 50
 #define DEGRADED_WINDOW_MS 60000  /* xruns or drops this recent mean "degraded" */
 #define ACTIVATION_GRACE_MS 2000  /* xruns right after we activate are JACK's */
+#define LIVE_SAVE_MS 1000         /* the live state is at most this far behind */
+#define LIVE_TIMER_MS 100
 
 struct daemon {
 	struct wm_config config;
@@ -41,6 +45,9 @@ struct daemon {
 	struct wm_jack *jack;
 	struct wm_sock *sock;
 	struct wm_osc *osc;            /* NULL when --osc-port 0 */
+	struct wm_store *store;
+	bool live_dirty;               /* changes not yet in live.json */
+	int64_t live_saved_ms;         /* last write of live.json */
 	struct wm_cmd_env env;
 	int signal_fd;
 	int64_t started_ms;
@@ -174,6 +181,7 @@ static void on_change(void *arg, const struct wm_param_ref *ref, const struct wm
 		      const char *by)
 {
 	struct daemon *d = arg;
+	d->live_dirty = true;
 	if (d->osc)
 		wm_osc_publish_change(d->osc, ref, value, by);
 	if (!d->sock || !wm_sock_has_subscribers(d->sock, WM_TOPIC_CHANGES))
@@ -181,6 +189,65 @@ static void on_change(void *arg, const struct wm_param_ref *ref, const struct wm
 	json_t *ev = wm_event_change(ref, value, by);
 	wm_sock_publish(d->sock, WM_TOPIC_CHANGES, ev);
 	json_decref(ev);
+}
+
+static void publish_event(void *arg, json_t *event)
+{
+	struct daemon *d = arg;
+	wm_sock_publish(d->sock, WM_TOPIC_CHANGES, event);
+}
+
+/* Write live.json now; a failure is logged and retried at the next change. */
+static void save_live(struct daemon *d)
+{
+	struct wm_err err = { 0 };
+	json_t *scene = wm_scene_from_mix(wm_tree_mix(d->tree), "live");
+	char *text = json_dumps(scene, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+	json_decref(scene);
+	d->live_saved_ms = wm_loop_now_ms();
+	if (text && wm_store_save_live(d->store, text, strlen(text), &err) == 0) {
+		d->live_dirty = false;
+	} else {
+		d->live_dirty = false; /* not in a tight loop: the next change tries again */
+		wm_error("state.live", "error=\"%s\"", text ? err.msg : "out of memory");
+	}
+	free(text);
+}
+
+static void persist_live(struct wm_loop *loop, void *arg)
+{
+	(void)loop;
+	struct daemon *d = arg;
+	if (d->live_dirty && wm_loop_now_ms() - d->live_saved_ms >= LIVE_SAVE_MS)
+		save_live(d);
+}
+
+/* Bring back the mix of the last run from live.json, before any engine
+ * exists, so the first period already plays it. */
+static void restore_live(struct daemon *d, struct wm_mix *mix)
+{
+	struct wm_err err = { 0 };
+	size_t len;
+	char *text = wm_store_load_live(d->store, &len, &err);
+	if (!text) {
+		if (err.code != WM_E_NOT_FOUND)
+			wm_error("state.restore", "error=\"%s\" msg=\"starting from defaults\"", err.msg);
+		return;
+	}
+	struct wm_scene scene;
+	if (wm_scene_parse(text, len, "live.json", mix, &scene, &err) < 0) {
+		wm_error("state.restore", "error=\"%s\" msg=\"starting from defaults\"", err.msg);
+		free(text);
+		return;
+	}
+	for (size_t i = 0; i < scene.count; i++)
+		wm_param_set(mix, &scene.items[i].ref, &scene.items[i].value);
+	for (int i = 0; i < scene.nwarnings; i++)
+		wm_warn("state.restore", "msg=\"%s\"", scene.warnings[i]);
+	wm_info("state.restored", "file=\"%s/live.json\" settings=%zu", wm_store_dir(d->store),
+		scene.count);
+	wm_scene_free(&scene);
+	free(text);
 }
 
 static json_t *level_db(float lin)
@@ -360,6 +427,16 @@ static int start(struct daemon *d)
 	const struct wm_config *c = &d->config;
 	struct wm_mix mix;
 	wm_mix_init(&mix, c->channels, c->zones, c->mono);
+	d->store = wm_store_open(c->state_dir, &err);
+	if (!d->store) {
+		wm_error("state.unavailable", "error=\"%s\"", err.msg);
+		fprintf(stderr, "washmixd: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	if (c->fresh)
+		wm_info("state.fresh", "msg=\"starting from the default mix (--fresh)\"");
+	else
+		restore_live(d, &mix);
 	d->loop = wm_loop_create();
 	d->tree = wm_tree_create(&mix, c->ramp_ms);
 	if (!d->loop || !d->tree || setup_signals(d) < 0) {
@@ -379,9 +456,10 @@ static int start(struct daemon *d)
 	}
 	log_connected(d, "jack.connected");
 	d->connected_ms = wm_loop_now_ms();
-	d->env = (struct wm_cmd_env){ .tree = d->tree,
+	d->env = (struct wm_cmd_env){ .tree = d->tree, .store = d->store,
 				      .status = { .health = fill_health, .stats = fill_stats,
-						  .arg = d } };
+						  .arg = d },
+				      .events = { .publish = publish_event, .arg = d } };
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
 				     .mode = c->socket_mode, .listen_fd = -1 };
 	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
@@ -403,15 +481,18 @@ static int start(struct daemon *d)
 	wm_loop_add_fd(d->loop, d->signal_fd, POLLIN, on_signal, d);
 	wm_loop_add_fd(d->loop, wm_jack_lost_fd(d->jack), POLLIN, on_jack_lost, d);
 	wm_loop_add_timer(d->loop, SUPERVISE_MS, supervise, d);
+	wm_loop_add_timer(d->loop, LIVE_TIMER_MS, persist_live, d);
 	wm_loop_add_timer(d->loop, (int)(1000.0 / c->meter_rate_hz), drain_meters, d);
 	d->backoff_ms = RECONNECT_MIN_MS;
-	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d", WASHMIX_VERSION,
-		c->socket_path, c->channels, c->zones);
+	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d state=\"%s\"",
+		WASHMIX_VERSION, c->socket_path, c->channels, c->zones, c->state_dir);
 	return 0;
 }
 
 static void stop(struct daemon *d)
 {
+	if (d->store && d->tree && d->live_dirty)
+		save_live(d);
 	wm_osc_destroy(d->osc);
 	wm_sock_destroy(d->sock);
 	if (d->jack) {
@@ -419,6 +500,7 @@ static void stop(struct daemon *d)
 		wm_jack_destroy(d->jack);
 	}
 	wm_tree_destroy(d->tree);
+	wm_store_close(d->store);
 	wm_loop_destroy(d->loop);
 	if (d->signal_fd > 0)
 		close(d->signal_fd);
