@@ -80,7 +80,7 @@ static int add_item(struct parse *p, const char *field, struct wm_param_ref ref,
 		v.on = json_is_true(j);
 	} else if (json_is_string(j) && strlen(json_string_value(j)) < sizeof v.text) {
 		v.type = WM_TYPE_STRING;
-		strcpy(v.text, json_string_value(j));
+		snprintf(v.text, sizeof v.text, "%s", json_string_value(j));
 	} else {
 		return fail(p, field, "%s", "wants a number, a boolean or a short string");
 	}
@@ -254,9 +254,12 @@ static int check_header(struct parse *p, const json_t *root)
 		return fail(p, "version", "%s", "must be 1 (the version this washmixd reads)");
 	const char *key;
 	const json_t *val;
+	static const char *const known[] = { "format", "version", "name", "channels", "zones" };
 	json_object_foreach((json_t *)root, key, val) {
-		if (strcmp(key, "format") && strcmp(key, "version") && strcmp(key, "name") &&
-		    strcmp(key, "channels") && strcmp(key, "zones"))
+		size_t k = 0;
+		while (k < sizeof known / sizeof *known && strcmp(key, known[k]) != 0)
+			k++;
+		if (k == sizeof known / sizeof *known)
 			return fail(p, key, "%s",
 				    "unknown key; a scene has format, version, name, channels, zones");
 	}
