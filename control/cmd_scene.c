@@ -223,7 +223,7 @@ int wm_cmd_scene(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t 
 		json_decref(extra);
 		return 0;
 	}
-	return wm_err_set(err, WM_E_BAD_TYPE,
+	return wm_err_set(err, WM_E_WRONG_ARGS,
 			  "unknown scene action \"%.32s\"; actions: save, recall, show, delete, "
 			  "rename, list",
 			  sub);

@@ -4,7 +4,7 @@
 
 #include "control/commands.h"
 
-#define WM_MAX_FADE_MS 60000.0
+#define WM_MAX_FADE_MS WM_MAX_RAMP_MS
 
 /* scene save NAME | recall NAME [FADE_MS] | show NAME | delete NAME |
  * rename OLD NEW | list */

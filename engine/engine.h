@@ -25,7 +25,7 @@
 #include "engine/params.h"
 
 #define WM_DEFAULT_RAMP_MS 20.0
-#define WM_MAX_RAMP_MS 60000.0
+#define WM_MAX_RAMP_MS 600000.0  /* ten minutes: a closing-time fade */
 #define WM_METER_RATE_HZ 30.0
 
 struct wm_engine;
