@@ -110,8 +110,9 @@ json_t *wm_daemon_wait_jack(struct wm_daemon *d, bool want, int timeout_ms)
 	}
 }
 
-void wm_t_daemon_start(struct wm_daemon *d, const char *base, int channels, int zones,
-		       const char *mono, const char *const extra[])
+/* Start in d->dir, which exists (the rest of *d is zero). */
+static void start_in_dir(struct wm_daemon *d, int channels, int zones, const char *mono,
+			 const char *const extra[])
 {
 	const char *argv[64];
 	char ch[16], zo[16], state[PATH_MAX + 32], home[PATH_MAX + 16], err[1024],
@@ -120,10 +121,6 @@ void wm_t_daemon_start(struct wm_daemon *d, const char *base, int channels, int 
 	int n = 0;
 	json_t *h;
 
-	memset(d, 0, sizeof *d);
-	ck_assert_msg(base != NULL, "no temporary directory");
-	snprintf(d->dir, sizeof d->dir, "%s/wmd.XXXXXX", base);
-	ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp %s: %s", d->dir, strerror(errno));
 	ck_assert_msg(strlen(d->dir) + sizeof "/control.sock" <= sizeof d->sock,
 		      "socket path too long under %s", d->dir);
 	snprintf(d->sock, sizeof d->sock, "%s/control.sock", d->dir);
@@ -179,6 +176,41 @@ void wm_t_daemon_start(struct wm_daemon *d, const char *base, int channels, int 
 		fail_with_log(d, "not ready within 10 s; last health reply: %s", last);
 	}
 	json_decref(h);
+}
+
+void wm_t_daemon_start(struct wm_daemon *d, const char *base, int channels, int zones,
+		       const char *mono, const char *const extra[])
+{
+	memset(d, 0, sizeof *d);
+	ck_assert_msg(base != NULL, "no temporary directory");
+	snprintf(d->dir, sizeof d->dir, "%s/wmd.XXXXXX", base);
+	ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp %s: %s", d->dir, strerror(errno));
+	start_in_dir(d, channels, zones, mono, extra);
+}
+
+void wm_t_daemon_start_in(struct wm_daemon *d, const char *dir, int channels, int zones,
+			  const char *mono, const char *const extra[])
+{
+	memset(d, 0, sizeof *d);
+	ck_assert_msg(dir != NULL && strlen(dir) < sizeof d->dir, "bad daemon directory");
+	snprintf(d->dir, sizeof d->dir, "%s", dir);
+	ck_assert_msg(mkdir(d->dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", d->dir,
+		      strerror(errno));
+	start_in_dir(d, channels, zones, mono, extra);
+}
+
+void wm_t_daemon_kill(struct wm_daemon *d)
+{
+	int status = 0;
+
+	if (!d->proc)
+		return;
+	wm_proc_stop(d->proc, SIGKILL, 5000, &status);
+	wm_proc_release(d->proc);
+	d->proc = NULL;
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "washmixd (%s) was not killed by SIGKILL: wait status 0x%x", d->sock,
+		      (unsigned)status);
 }
 
 void wm_t_daemon_alive(struct wm_daemon *d, const char *after)

@@ -58,6 +58,17 @@ const char *wm_cli_binary(void);
 void wm_t_daemon_start(struct wm_daemon *d, const char *base, int channels, int zones,
 		       const char *mono, const char *const extra[]);
 
+/* The same in a directory of the caller's choosing, made when missing and
+ * kept as it is otherwise: starting again in the directory of a stopped or
+ * killed daemon restarts it on the same state folder (DIR/state) and
+ * appends to its log. The JACK client name is new at every start. */
+void wm_t_daemon_start_in(struct wm_daemon *d, const char *dir, int channels, int zones,
+			  const char *mono, const char *const extra[]);
+
+/* SIGKILL, a crash: no clean stop, so the socket file stays behind. Fails
+ * unless the daemon was still running and died of the signal. */
+void wm_t_daemon_kill(struct wm_daemon *d);
+
 /* Poll `health` until "jack":{"connected":want} (and the daemon still runs)
  * or timeout_ms; returns the last health reply (caller decrefs) or NULL. */
 json_t *wm_daemon_wait_jack(struct wm_daemon *d, bool want, int timeout_ms);
