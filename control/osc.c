@@ -616,6 +616,19 @@ void wm_osc_publish_change(struct wm_osc *osc, const struct wm_param_ref *ref,
 	wm_osc_subs_send_change(&osc->subs, &osc->out, wm_loop_now_ms(), ref, value, by);
 }
 
+void wm_osc_publish_scene(struct wm_osc *osc, const char *name)
+{
+	int64_t now = wm_loop_now_ms();
+	lo_message msg = lo_message_new();
+	if (!msg)
+		return;
+	lo_message_add_string(msg, name);
+	for (int i = 0; i < osc->subs.count; i++)
+		if (osc->subs.sub[i].changes_until_ms > now)
+			wm_osc_send(&osc->out, &osc->subs.sub[i].target, "/scene/current", msg);
+	lo_message_free(msg);
+}
+
 bool wm_osc_wants_meters(struct wm_osc *osc)
 {
 	int changes, meters;

@@ -50,6 +50,10 @@ void wm_osc_destroy(struct wm_osc *osc);
 void wm_osc_publish_change(struct wm_osc *osc, const struct wm_param_ref *ref,
 			   const struct wm_value *value, const char *by);
 
+/* Tell every live change subscriber that a scene was recalled:
+ * /scene/current s NAME (to the one that asked as well). */
+void wm_osc_publish_scene(struct wm_osc *osc, const char *name);
+
 /* True when some subscriber wants meters now. */
 bool wm_osc_wants_meters(struct wm_osc *osc);
 

@@ -195,6 +195,10 @@ static void publish_event(void *arg, json_t *event)
 {
 	struct daemon *d = arg;
 	wm_sock_publish(d->sock, WM_TOPIC_CHANGES, event);
+	const char *kind = json_string_value(json_object_get(event, "event"));
+	const char *action = json_string_value(json_object_get(event, "action"));
+	if (d->osc && kind && action && strcmp(kind, "scene") == 0 && strcmp(action, "recall") == 0)
+		wm_osc_publish_scene(d->osc, json_string_value(json_object_get(event, "name")));
 }
 
 /* Write live.json now; a failure is logged and retried at the next change. */

@@ -504,6 +504,7 @@ START_TEST(test_osc_recall_and_what_subscribers_hear)
 	wm_t_osc_expect_num(a, "/ch/2/mute", 'i', 1, 0);
 	wm_t_osc_expect_str(a, "/ch/3/name", "Eve");
 	wm_t_osc_expect_num(a, "/zone/2/gain", 'f', -3, 1e-6);
+	wm_t_osc_expect_str(a, "/scene/current", "evening");
 	wm_t_osc_expect_none(a, "/ch/4/gain", 300, "ch/4/gain is the same in the scene: only "
 			     "changed parameters are announced");
 
