@@ -240,8 +240,15 @@ static void restore_live(struct daemon *d, struct wm_mix *mix)
 	}
 	struct wm_scene scene;
 	if (wm_scene_parse(text, len, "live.json", mix, &scene, &err) < 0) {
-		wm_error("state.restore", "error=\"%s\" msg=\"starting from defaults\"", err.msg);
+		char kept[64];
+		struct wm_err aside = { 0 };
 		free(text);
+		if (wm_store_set_aside_live(d->store, kept, sizeof kept, &aside) < 0)
+			wm_error("state.restore", "error=\"%s\" also=\"%s\" msg=\"starting from "
+				 "defaults\"", err.msg, aside.msg);
+		else
+			wm_error("state.restore", "error=\"%s\" kept=\"%s\" msg=\"starting from "
+				 "defaults\"", err.msg, kept);
 		return;
 	}
 	for (size_t i = 0; i < scene.count; i++)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILE_MAX ((size_t)1024 * 1024)  /* bytes; larger files are refused */
@@ -762,4 +763,16 @@ char *wm_store_load_live(struct wm_store *store, size_t *len, struct wm_err *err
 		wm_err_set(err, WM_E_NOT_FOUND, "no live state saved yet (no " LIVE " in %s)",
 			   store->dir);
 	return data;
+}
+
+int wm_store_set_aside_live(struct wm_store *store, char *kept, size_t kept_len,
+			    struct wm_err *err)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(kept, kept_len, LIVE ".broken-%lld", (long long)now.tv_sec);
+	if (renameat(store->dir_fd, LIVE, store->dir_fd, kept) < 0 || fsync(store->dir_fd) < 0)
+		return wm_err_set(err, WM_E_IO, "cannot keep %s/" LIVE " aside as %s: %s",
+				  store->dir, kept, strerror(errno));
+	return 0;
 }

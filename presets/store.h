@@ -56,4 +56,10 @@ int wm_store_save_live(struct wm_store *store, const char *data, size_t len,
 		       struct wm_err *err);
 char *wm_store_load_live(struct wm_store *store, size_t *len, struct wm_err *err);
 
+/* Rename a live.json that could not be used to live.json.broken-SECONDS
+ * (the name goes to kept), so the next save does not destroy what an
+ * operator may want to inspect. */
+int wm_store_set_aside_live(struct wm_store *store, char *kept, size_t kept_len,
+			    struct wm_err *err);
+
 #endif

@@ -10,6 +10,7 @@
  * One jackd; every test starts its own daemons (2 zones), each in a
  * directory of its own whose state folder is DIR/state. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -454,6 +455,57 @@ START_TEST(test_live_state_survives_kill_9_and_fresh_starts_from_defaults)
 }
 END_TEST
 
+/* A live.json that cannot be used: the daemon starts from defaults, says so,
+ * and keeps the broken file aside instead of overwriting it later. */
+START_TEST(test_broken_live_state_is_kept_aside)
+{
+	static const char broken[] = "{\"format\":\"washmix-scene\",\"version\":1,\"channels\":[{\"id\":1,";
+	struct wm_daemon d;
+	struct wm_client *c;
+	struct sc_mix def;
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+
+	snprintf(dir, sizeof dir, "%s/brokenlive", wm_tmpdir());
+	snprintf(path, sizeof path, "%s/state", dir);
+	ck_assert(mkdir(dir, 0750) == 0 && mkdir(path, 0750) == 0);
+	snprintf(path, sizeof path, "%s/state/live.json", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(broken, f);
+	fclose(f);
+
+	wm_t_daemon_start_in(&d, dir, 8, ZONES, NULL, NULL);
+	c = connect_to(&d);
+	sc_mix_default(&def, 8, ZONES);
+	sc_mix_assert(c, &def, "started on a truncated live.json");
+	wm_t_ok(c, "set ch/1/gain -3 0");
+	wm_client_close(c);
+	wm_sleep_ms(1500);
+	char *log = wm_daemon_log_tail(&d);
+	ck_assert_msg(strstr(log, "event=state.restore") && strstr(log, "live.json.broken-"),
+		      "the log must say live.json was unusable and where it was kept:\n%s", log);
+	free(log);
+	wm_t_daemon_stop(&d);
+
+	snprintf(path, sizeof path, "%s/state", dir);
+	DIR *dp = opendir(path);
+	struct dirent *e;
+	bool kept = false;
+	ck_assert_ptr_nonnull(dp);
+	while ((e = readdir(dp)) != NULL) {
+		if (strncmp(e->d_name, "live.json.broken-", 17) != 0)
+			continue;
+		char kept_path[PATH_MAX + 300];
+		snprintf(kept_path, sizeof kept_path, "%s/%s", path, e->d_name);
+		char *text = wm_file_read(kept_path, NULL);
+		kept = text && strcmp(text, broken) == 0;
+		free(text);
+	}
+	closedir(dp);
+	ck_assert_msg(kept, "the broken live.json must be kept, byte for byte, in %s", path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scene_files");
@@ -466,6 +518,7 @@ int main(void)
 	tcase_add_test(tc, test_fade_ms_is_0_to_600000);
 	tcase_add_test(tc, test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_file);
 	tcase_add_test(tc, test_live_state_survives_kill_9_and_fresh_starts_from_defaults);
+	tcase_add_test(tc, test_broken_live_state_is_kept_aside);
 	suite_add_tcase(s, tc);
 	return wm_t_run_suite(s);
 }
