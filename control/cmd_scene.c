@@ -105,25 +105,11 @@ static int apply(const struct wm_cmd_ctx *ctx, const struct wm_scene *scene, dou
 	return wm_tree_commit(tree, err);
 }
 
-static int parse_fade(const char *text, double *fade_ms, struct wm_err *err)
-{
-	char *end;
-	double v = strtod(text, &end);
-	if (end == text || *end || !isfinite(v))
-		return wm_err_set(err, WM_E_BAD_TYPE, "FADE_MS wants a number of milliseconds; got \"%s\"",
-				  text);
-	if (v < 0 || v > WM_MAX_FADE_MS)
-		return wm_err_set(err, WM_E_OUT_OF_RANGE, "FADE_MS must be 0..%.0f ms; got %g",
-				  WM_MAX_FADE_MS, v);
-	*fade_ms = v;
-	return 0;
-}
-
 static int scene_recall(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
 			struct wm_err *err)
 {
 	double fade_ms = 0;
-	if (w->count == 4 && parse_fade(w->word[3], &fade_ms, err) < 0)
+	if (w->count == 4 && wm_parse_ms(w->word[3], "FADE_MS", WM_MAX_FADE_MS, &fade_ms, err) < 0)
 		return -1;
 	const char *name = w->word[2];
 	struct wm_scene scene;

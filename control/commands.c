@@ -25,17 +25,18 @@ static int cmd_get(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_
 	return 0;
 }
 
-static int parse_ramp(const char *text, double *ramp_ms, struct wm_err *err)
+int wm_parse_ms(const char *text, const char *what, double max_ms, double *ms,
+		struct wm_err *err)
 {
 	char *end;
 	double v = strtod(text, &end);
 	if (end == text || *end || !isfinite(v))
-		return wm_err_set(err, WM_E_BAD_TYPE,
-				  "RAMP_MS wants a number of milliseconds; got \"%s\"", text);
-	if (v < 0 || v > WM_MAX_RAMP_MS)
-		return wm_err_set(err, WM_E_OUT_OF_RANGE,
-				  "RAMP_MS must be 0..%.0f ms; got %g", WM_MAX_RAMP_MS, v);
-	*ramp_ms = v;
+		return wm_err_set(err, WM_E_BAD_TYPE, "%s wants a number of milliseconds; got \"%s\"",
+				  what, text);
+	if (v < 0 || v > max_ms)
+		return wm_err_set(err, WM_E_OUT_OF_RANGE, "%s must be 0..%.0f ms; got %g", what,
+				  max_ms, v);
+	*ms = v;
 	return 0;
 }
 
@@ -50,7 +51,7 @@ static int cmd_set(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_
 	if (wm_param_parse_value(&ref, w->word[2], &value, err) < 0)
 		return -1;
 	double ramp_ms = -1;
-	if (w->count > 3 && parse_ramp(w->word[3], &ramp_ms, err) < 0)
+	if (w->count > 3 && wm_parse_ms(w->word[3], "RAMP_MS", WM_MAX_RAMP_MS, &ramp_ms, err) < 0)
 		return -1;
 	if (wm_tree_set(tree, &ref, &value, ramp_ms, ctx->by, err) < 0)
 		return -1;

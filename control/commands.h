@@ -80,6 +80,11 @@ const struct wm_command *wm_command_find(const char *verb);
  * the line is blank (no reply is owed). */
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len);
 
+/* A duration argument: a number of milliseconds in 0..max_ms. Errors name
+ * the argument (what) and the range. */
+int wm_parse_ms(const char *text, const char *what, double max_ms, double *ms,
+		struct wm_err *err);
+
 /* Run an already split request (words->count >= 1): for transports such as
  * OSC that carry words, not lines. Always returns a reply object. */
 json_t *wm_command_run_words(const struct wm_cmd_ctx *ctx, const struct wm_words *words);
