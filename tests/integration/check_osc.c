@@ -67,16 +67,9 @@ static void down(void)
 
 static void probes_open(void)
 {
-	char zl[64], zr[64];
-
 	src = wm_t_src_open(NULL, 8);
 	sink = wm_t_sink_open(NULL, 4, 12.0);
-	for (int z = 1; z <= ZONES; z++) {
-		snprintf(zl, sizeof zl, "zone%d_L", z);
-		snprintf(zr, sizeof zr, "zone%d_R", z);
-		wm_t_connect(src, wm_daemon_port(&wd, zl), wm_sink_port(sink, 2 * z - 1));
-		wm_t_connect(src, wm_daemon_port(&wd, zr), wm_sink_port(sink, 2 * z));
-	}
+	wm_t_connect_zones(src, &wd, sink, ZONES);
 	cl = wm_client_connect(wd.sock, 2000);
 	ck_assert_msg(cl != NULL, "cannot connect to %s", wd.sock);
 	ctl = wm_t_osc_peer(osc_port);

@@ -66,16 +66,10 @@ static void down(void)
 static void probes_open(void)
 {
 	struct sc_mix m;
-	char port[32];
 
 	src = wm_t_src_open(NULL, 2 * CHANNELS);
 	sink = wm_t_sink_open(NULL, 2 * ZONES, 12.0);
-	for (int z = 1; z <= ZONES; z++) {
-		snprintf(port, sizeof port, "zone%d_L", z);
-		wm_t_connect(src, wm_daemon_port(&wd, port), wm_sink_port(sink, 2 * z - 1));
-		snprintf(port, sizeof port, "zone%d_R", z);
-		wm_t_connect(src, wm_daemon_port(&wd, port), wm_sink_port(sink, 2 * z));
-	}
+	wm_t_connect_zones(src, &wd, sink, ZONES);
 	cl = wm_client_connect(wd.sock, 2000);
 	ck_assert_msg(cl != NULL, "cannot connect to %s", wd.sock);
 	sc_mix_default(&m, CHANNELS, ZONES);

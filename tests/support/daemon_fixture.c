@@ -6,6 +6,7 @@
  * tail, so a fixture problem is an error with a reason, never a skip.
  * Runs on the test thread of the process that owns the daemon. */
 #include "tests/support/daemon_fixture.h"
+#include "tests/support/jackprobe.h"
 
 #include <check.h>
 #include <errno.h>
@@ -245,4 +246,17 @@ void wm_t_daemon_stop(struct wm_daemon *d)
 		fail_with_log(d, "SIGTERM: exit status %s, want exit 0", status_s);
 	if (lstat(d->sock, &st) == 0)
 		fail_with_log(d, "exited but left its socket file %s behind", d->sock);
+}
+
+void wm_t_connect_zones(struct wm_src *s, const struct wm_daemon *d, struct wm_sink *k,
+			int zones)
+{
+	char port[32];
+
+	for (int z = 1; z <= zones; z++) {
+		snprintf(port, sizeof port, "zone%d_L", z);
+		wm_t_connect(s, wm_daemon_port(d, port), wm_sink_port(k, 2 * z - 1));
+		snprintf(port, sizeof port, "zone%d_R", z);
+		wm_t_connect(s, wm_daemon_port(d, port), wm_sink_port(k, 2 * z));
+	}
 }

@@ -77,6 +77,14 @@ json_t *wm_daemon_wait_jack(struct wm_daemon *d, bool want, int timeout_ms);
  * lives in one of 8 static buffers used in turn. */
 const char *wm_daemon_port(const struct wm_daemon *d, const char *port);
 
+struct wm_src;
+struct wm_sink;
+
+/* Wire zones 1..zones of the daemon to the sink: zoneZ_L -> sink input
+ * 2Z-1, zoneZ_R -> sink input 2Z (the connection is made through s). */
+void wm_t_connect_zones(struct wm_src *s, const struct wm_daemon *d, struct wm_sink *k,
+			int zones);
+
 /* Fail the test unless the daemon is still running; `after` names what was
  * just done ("after a 5000-byte line"). */
 void wm_t_daemon_alive(struct wm_daemon *d, const char *after);
