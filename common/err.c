@@ -17,6 +17,7 @@ static const char *const code_names[WM_E_COUNT] = {
 	[WM_E_NOT_FOUND] = "not_found",
 	[WM_E_BAD_NAME] = "bad_name",
 	[WM_E_BAD_FILE] = "bad_file",
+	[WM_E_BAD_PATH] = "bad_path",
 	[WM_E_BUSY] = "busy",
 	[WM_E_UNAVAILABLE] = "unavailable",
 	[WM_E_BAD_CONFIG] = "bad_config",

@@ -19,7 +19,8 @@ enum wm_errcode {
 	WM_E_READ_ONLY,
 	WM_E_NOT_FOUND,
 	WM_E_BAD_NAME,
-	WM_E_BAD_FILE,      /* a corrupt or hand-broken state file */
+	WM_E_BAD_FILE,      /* a corrupt state file, a file that is not audio */
+	WM_E_BAD_PATH,      /* a client path that is absolute or escapes its folder */
 	WM_E_BUSY,
 	WM_E_UNAVAILABLE,   /* JACK (or later Redis) needed and down */
 	WM_E_BAD_CONFIG,

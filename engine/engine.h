@@ -7,6 +7,11 @@
  * change ramps linearly in amplitude over the ramp given (default 20 ms), and a
  * ramp that gets a new target continues from the value it has reached.
  *
+ * After the mix, each zone's ducked channels are scaled by the zone's ducking
+ * gain (engine/ducker.h) and every zone passes its peak limiter
+ * (engine/limiter.h), whose lookahead delays the outputs by
+ * wm_engine_latency_frames().
+ *
  * Threads: wm_engine_create/destroy, wm_engine_post and wm_engine_poll_meters
  * run on the control thread; wm_engine_process_rt on the audio thread (the
  * JACK process callback, or a render worker). The two talk only through two
@@ -55,6 +60,10 @@ struct wm_meter {
 	uint16_t index;              /* 0-based channel or zone */
 	float peak[2];               /* L, R */
 	float rms[2];                /* L, R */
+	/* Zones: the lowest gain each stage applied during the interval,
+	 * linear (1 = no reduction). Channels: 1. */
+	float limit_gain;            /* the zone limiter */
+	float duck_gain;             /* ducking of the zone's ducked channels */
 };
 
 struct wm_engine_stats {
@@ -72,6 +81,9 @@ struct wm_engine *wm_engine_create(const struct wm_engine_config *config,
 void wm_engine_destroy(struct wm_engine *engine);
 
 int wm_engine_input_ports(const struct wm_engine *engine);
+/* Frames every output lags its inputs: the zone limiters' lookahead. The
+ * same for every zone and fixed at create, so JACK port latency can say it. */
+uint32_t wm_engine_latency_frames(const struct wm_engine *engine);
 int wm_engine_output_ports(const struct wm_engine *engine);
 uint32_t wm_engine_sample_rate(const struct wm_engine *engine);
 
@@ -86,6 +98,13 @@ size_t wm_engine_poll_meters(struct wm_engine *engine, struct wm_meter *out, siz
 
 /* Any thread: counters (relaxed reads). */
 void wm_engine_get_stats(const struct wm_engine *engine, struct wm_engine_stats *stats);
+
+/* Audio thread, before wm_engine_process_rt: whether channel ch is
+ * playing a file in this period. A `key` channel that plays ducks the zones
+ * it sends to at once, whatever its level (state key); a key without a file
+ * ducks when its level crosses duck/threshold (level key). Out-of-range
+ * channels are ignored. The flag stays until set again. */
+WM_RT void wm_engine_set_playing_rt(struct wm_engine *engine, int ch, bool playing);
 
 /* Audio thread: apply queued commands, then mix `frames` frames from
  * in[0..input_ports-1] into out[0..output_ports-1] (outputs are overwritten).

@@ -22,6 +22,7 @@ void wm_mix_init(struct wm_mix *mix, int channels, int zones, const bool *mono)
 		ch->pan = 0.0;
 		ch->mute = false;
 		ch->solo = false;
+		ch->duck = WM_DUCK_OFF;
 		for (int z = 0; z < WM_MAX_ZONES; z++)
 			ch->send_db[z] = 0.0;
 		snprintf(ch->name, sizeof ch->name, "ch %d", c + 1);
@@ -31,8 +32,13 @@ void wm_mix_init(struct wm_mix *mix, int channels, int zones, const bool *mono)
 
 		zone->gain_db = 0.0;
 		zone->mute = false;
+		zone->limit_db = WM_LIMIT_DEFAULT_DB;
 		snprintf(zone->name, sizeof zone->name, "zone %d", z + 1);
 	}
+	mix->duck = (struct wm_duck_state){
+		.threshold_db = -40.0, .depth_db = 12.0, .attack_ms = 10.0,
+		.hold_ms = 200.0, .release_ms = 300.0,
+	};
 }
 
 bool wm_mix_any_solo(const struct wm_mix *mix)

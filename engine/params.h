@@ -17,11 +17,18 @@ enum wm_param_id {
 	WM_PARAM_CH_PAN,
 	WM_PARAM_CH_MUTE,
 	WM_PARAM_CH_SOLO,
+	WM_PARAM_CH_DUCK,
 	WM_PARAM_CH_SEND,
 	WM_PARAM_CH_NAME,
 	WM_PARAM_ZONE_GAIN,
 	WM_PARAM_ZONE_MUTE,
+	WM_PARAM_ZONE_LIMIT,
 	WM_PARAM_ZONE_NAME,
+	WM_PARAM_DUCK_THRESHOLD,
+	WM_PARAM_DUCK_DEPTH,
+	WM_PARAM_DUCK_ATTACK,
+	WM_PARAM_DUCK_HOLD,
+	WM_PARAM_DUCK_RELEASE,
 	WM_PARAM_COUNT
 };
 
@@ -30,6 +37,7 @@ enum wm_value_type {
 	WM_TYPE_FLOAT,  /* plain number */
 	WM_TYPE_BOOL,
 	WM_TYPE_STRING,
+	WM_TYPE_ENUM,   /* one of the row's choices; num is its index */
 };
 
 struct wm_param_info {
@@ -40,6 +48,7 @@ struct wm_param_info {
 	double def;              /* numbers and bools: the default */
 	const char *unit;        /* "dB", "", ... */
 	const char *help;        /* one sentence */
+	const char *const *choices; /* WM_TYPE_ENUM: the names, NULL-terminated */
 };
 
 struct wm_param_ref {
@@ -50,12 +59,18 @@ struct wm_param_ref {
 
 struct wm_value {
 	enum wm_value_type type;
-	double num;              /* WM_TYPE_DB (may be -INFINITY), WM_TYPE_FLOAT */
+	double num;              /* WM_TYPE_DB (may be -INFINITY), WM_TYPE_FLOAT,
+				  * WM_TYPE_ENUM (the choice's index) */
 	bool on;                 /* WM_TYPE_BOOL */
-	char text[WM_NAME_MAX];  /* WM_TYPE_STRING */
+	char text[WM_NAME_MAX];  /* WM_TYPE_STRING, WM_TYPE_ENUM (the choice's name) */
 };
 
 const struct wm_param_info *wm_param_info(enum wm_param_id id);
+
+/* Whether paths of this parameter carry a channel (ch/N/...) and a zone
+ * (zone/Z/... or .../send/Z). Global parameters (duck/...) carry neither. */
+bool wm_param_has_channel(enum wm_param_id id);
+bool wm_param_has_zone(enum wm_param_id id);
 
 /* "ch/2/gain" -> ref. Unknown or out-of-topology paths fill err with
  * WM_E_UNKNOWN_PATH and a message naming what exists. */
