@@ -80,11 +80,28 @@ static int load(const struct wm_cmd_ctx *ctx, const char *name, struct wm_scene 
 	return r;
 }
 
+/* Zone limits are speaker safety, not mix: a recall may lower a ceiling
+ * but never raises one (console "scene safes"); raising is a deliberate
+ * `set`. Says so in warnings. */
+static bool raises_ceiling(const struct wm_scene_item *it, const struct wm_value *now,
+			   json_t *warnings)
+{
+	char path[48], msg[256];
+	if (it->ref.id != WM_PARAM_ZONE_LIMIT || !(it->value.num > now->num))
+		return false;
+	wm_param_format_path(&it->ref, path, sizeof path);
+	snprintf(msg, sizeof msg, "%s stays at %g dBFS: a recall never raises a limiter "
+		 "ceiling (the scene has %g); set it directly to raise it",
+		 path, now->num, it->value.num);
+	json_array_append_new(warnings, json_string(msg));
+	return true;
+}
+
 /* Apply every item that differs, as one batch: continuous parameters ramp
  * over the fade, and so do mute and solo (a channel the scene mutes fades
  * out over the fade, one it unmutes fades in), so nothing is cut. */
 static int apply(const struct wm_cmd_ctx *ctx, const struct wm_scene *scene, double fade_ms,
-		 int *applied, struct wm_err *err)
+		 int *applied, json_t *warnings, struct wm_err *err)
 {
 	struct wm_tree *tree = ctx->env->tree;
 	wm_tree_begin(tree);
@@ -93,7 +110,7 @@ static int apply(const struct wm_cmd_ctx *ctx, const struct wm_scene *scene, dou
 		const struct wm_scene_item *it = &scene->items[i];
 		struct wm_value now;
 		wm_param_get(wm_tree_mix(tree), &it->ref, &now);
-		if (same_value(&now, &it->value))
+		if (same_value(&now, &it->value) || raises_ceiling(it, &now, warnings))
 			continue;
 		if (wm_tree_set(tree, &it->ref, &it->value, fade_ms > 0 ? fade_ms : -1, ctx->by,
 				err) < 0) {
@@ -116,19 +133,20 @@ static int scene_recall(const struct wm_cmd_ctx *ctx, const struct wm_words *w, 
 	if (load(ctx, name, &scene, err) < 0)
 		return -1;
 	int applied;
-	int r = apply(ctx, &scene, fade_ms, &applied, err);
+	json_t *warnings = json_array();
+	for (int i = 0; i < scene.nwarnings; i++)
+		json_array_append_new(warnings, json_string(scene.warnings[i]));
+	int r = apply(ctx, &scene, fade_ms, &applied, warnings, err);
 	if (r == 0) {
-		json_t *warnings = json_array();
-		for (int i = 0; i < scene.nwarnings; i++)
-			json_array_append_new(warnings, json_string(scene.warnings[i]));
 		json_object_set_new(reply, "scene", json_string(name));
 		json_object_set_new(reply, "fade_ms", json_real(fade_ms));
 		json_object_set_new(reply, "applied", json_integer(applied));
-		json_object_set_new(reply, "warnings", warnings);
+		json_object_set_new(reply, "warnings", json_incref(warnings));
 		json_t *extra = json_pack("{s:f}", "fade_ms", fade_ms);
 		publish(ctx, "recall", name, extra);
 		json_decref(extra);
 	}
+	json_decref(warnings);
 	wm_scene_free(&scene);
 	return r;
 }

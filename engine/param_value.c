@@ -113,6 +113,22 @@ static int check_number(const struct wm_param_info *info, const char *path,
 	return 0;
 }
 
+/* The index of text among an enum row's choices (case-insensitive). */
+static int find_choice(const struct wm_param_info *info, const char *text)
+{
+	for (int i = 0; info->choices[i]; i++)
+		if (strcasecmp(text, info->choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void set_choice(const struct wm_param_info *info, int i, struct wm_value *value)
+{
+	value->type = WM_TYPE_ENUM;
+	value->num = i;
+	snprintf(value->text, sizeof value->text, "%s", info->choices[i]);
+}
+
 static int want(const struct wm_param_info *info, const char *path,
 		const char *got, struct wm_err *err)
 {
@@ -128,6 +144,20 @@ static int want(const struct wm_param_info *info, const char *path,
 		return wm_err_set(err, WM_E_BAD_TYPE,
 				  "%s wants 0 or 1 (also on/off, true/false, yes/no); got %s",
 				  path, got);
+	case WM_TYPE_ENUM: {
+		char names[96] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; info->choices[i]; i++) {
+			int n = snprintf(names + used, sizeof names - used, "%s%s",
+					 i ? ", " : "", info->choices[i]);
+			if (n < 0 || (size_t)n >= sizeof names - used)
+				break;
+			used += (size_t)n;
+		}
+		return wm_err_set(err, WM_E_BAD_TYPE, "%s wants one of %s; got %s",
+				  path, names, got);
+	}
 	case WM_TYPE_STRING:
 		break;
 	}
@@ -173,6 +203,12 @@ int wm_param_parse_value(const struct wm_param_ref *ref, const char *text,
 			return -1;
 		memcpy(value->text, text, strlen(text) + 1);
 		return 0;
+	case WM_TYPE_ENUM:
+		rc = find_choice(info, text);
+		if (rc < 0)
+			return want(info, path, quoted, err);
+		set_choice(info, rc, value);
+		return 0;
 	}
 	return wm_err_set(err, WM_E_INTERNAL, "%s: unknown value type", path);
 }
@@ -187,7 +223,8 @@ int wm_param_check_value(const struct wm_param_ref *ref, struct wm_value *value,
 		return wm_err_set(err, WM_E_INTERNAL, "no such parameter id %d", (int)ref->id);
 	wm_param_format_path(ref, path, sizeof path);
 	if (value->type == WM_TYPE_STRING && info->type != WM_TYPE_STRING) {
-		/* OSC and JSON clients may send "-inf" or "on" as a string. */
+		/* OSC and JSON clients may send "-inf" or "on" as a string,
+		 * and an enum's choice by name. */
 		char text[WM_NAME_MAX];
 
 		memcpy(text, value->text, sizeof text);
@@ -222,6 +259,17 @@ int wm_param_check_value(const struct wm_param_ref *ref, struct wm_value *value,
 			return want(info, path, value->type == WM_TYPE_BOOL ? "a boolean" :
 				    "a number", err);
 		return check_name(path, value->text, sizeof value->text, err);
+	case WM_TYPE_ENUM:
+		/* A choice by number (OSC faders send numbers): its index. */
+		if (value->type == WM_TYPE_BOOL || value->num != floor(value->num) ||
+		    !(value->num >= info->min && value->num <= info->max)) {
+			if (value->type == WM_TYPE_BOOL)
+				return want(info, path, "a boolean", err);
+			snprintf(got, sizeof got, "%g", value->num);
+			return want(info, path, got, err);
+		}
+		set_choice(info, (int)value->num, value);
+		return 0;
 	}
 	return wm_err_set(err, WM_E_INTERNAL, "%s: unknown value type", path);
 }

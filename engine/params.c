@@ -12,6 +12,8 @@
 
 #include "engine/text.h"
 
+static const char *const duck_roles[] = { "off", "key", "duck", NULL };
+
 static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_CH_GAIN] = { WM_PARAM_CH_GAIN, "ch/N/gain", WM_TYPE_DB,
 		WM_GAIN_FLOOR_DB, WM_GAIN_MAX_DB, 0.0, "dB",
@@ -28,6 +30,10 @@ static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_CH_SOLO] = { WM_PARAM_CH_SOLO, "ch/N/solo", WM_TYPE_BOOL,
 		0.0, 1.0, 0.0, "",
 		"While any channel is soloed, only soloed channels are heard." },
+	[WM_PARAM_CH_DUCK] = { WM_PARAM_CH_DUCK, "ch/N/duck", WM_TYPE_ENUM,
+		0.0, WM_DUCK_ROLES - 1, WM_DUCK_OFF, "",
+		"Ducking role: key (a voice that ducks), duck (music that is ducked) or off.",
+		duck_roles },
 	[WM_PARAM_CH_SEND] = { WM_PARAM_CH_SEND, "ch/N/send/Z", WM_TYPE_DB,
 		WM_GAIN_FLOOR_DB, WM_GAIN_MAX_DB, 0.0, "dB",
 		"Level from the channel into zone Z in dB; -inf keeps it out of the zone." },
@@ -40,36 +46,94 @@ static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_ZONE_MUTE] = { WM_PARAM_ZONE_MUTE, "zone/Z/mute", WM_TYPE_BOOL,
 		0.0, 1.0, 0.0, "",
 		"Silence the zone's speakers." },
+	[WM_PARAM_ZONE_LIMIT] = { WM_PARAM_ZONE_LIMIT, "zone/Z/limit", WM_TYPE_FLOAT,
+		WM_LIMIT_MIN_DB, WM_LIMIT_MAX_DB, WM_LIMIT_DEFAULT_DB, "dBFS",
+		"Safety limiter ceiling: no sample sent to the zone's speakers exceeds it." },
 	[WM_PARAM_ZONE_NAME] = { WM_PARAM_ZONE_NAME, "zone/Z/name", WM_TYPE_STRING,
 		0.0, 0.0, 0.0, "",
 		"Zone label, 1 to 63 bytes of printable UTF-8." },
+	[WM_PARAM_DUCK_THRESHOLD] = { WM_PARAM_DUCK_THRESHOLD, "duck/threshold", WM_TYPE_FLOAT,
+		-90.0, 0.0, -40.0, "dB",
+		"A key channel louder than this in a zone (after its gain and send) ducks the zone." },
+	[WM_PARAM_DUCK_DEPTH] = { WM_PARAM_DUCK_DEPTH, "duck/depth", WM_TYPE_FLOAT,
+		0.0, 60.0, 12.0, "dB",
+		"How far ducked channels go down while a key is active." },
+	[WM_PARAM_DUCK_ATTACK] = { WM_PARAM_DUCK_ATTACK, "duck/attack", WM_TYPE_FLOAT,
+		0.0, 5000.0, 10.0, "ms",
+		"Time to go down by the full depth when a key starts." },
+	[WM_PARAM_DUCK_HOLD] = { WM_PARAM_DUCK_HOLD, "duck/hold", WM_TYPE_FLOAT,
+		0.0, 10000.0, 200.0, "ms",
+		"Time to stay down after the key stops, so pauses between words do not pump." },
+	[WM_PARAM_DUCK_RELEASE] = { WM_PARAM_DUCK_RELEASE, "duck/release", WM_TYPE_FLOAT,
+		0.0, 30000.0, 300.0, "ms",
+		"Time to come back up by the full depth after the hold." },
 };
 
-/* The leaf names after "ch/N/" and "zone/Z/", in tree order. */
-static const struct {
+/* The leaf names after "ch/N/", "zone/Z/" and "duck/", in tree order. */
+struct leaf {
 	const char *leaf;
 	enum wm_param_id id;
-} ch_leaves[] = {
+};
+
+static const struct leaf ch_leaves[] = {
 	{ "gain", WM_PARAM_CH_GAIN },
 	{ "fader", WM_PARAM_CH_FADER },
 	{ "pan", WM_PARAM_CH_PAN },
 	{ "mute", WM_PARAM_CH_MUTE },
 	{ "solo", WM_PARAM_CH_SOLO },
+	{ "duck", WM_PARAM_CH_DUCK },
 	{ "name", WM_PARAM_CH_NAME },
 }, zone_leaves[] = {
 	{ "gain", WM_PARAM_ZONE_GAIN },
 	{ "mute", WM_PARAM_ZONE_MUTE },
+	{ "limit", WM_PARAM_ZONE_LIMIT },
 	{ "name", WM_PARAM_ZONE_NAME },
+}, duck_leaves[] = {
+	{ "threshold", WM_PARAM_DUCK_THRESHOLD },
+	{ "depth", WM_PARAM_DUCK_DEPTH },
+	{ "attack", WM_PARAM_DUCK_ATTACK },
+	{ "hold", WM_PARAM_DUCK_HOLD },
+	{ "release", WM_PARAM_DUCK_RELEASE },
 };
 
-#define CH_HAS "a channel has gain, fader, pan, mute, solo, send/Z, name"
-#define ZONE_HAS "a zone has gain, mute, name"
+#define CH_HAS "a channel has gain, fader, pan, mute, solo, duck, send/Z, name"
+#define ZONE_HAS "a zone has gain, mute, limit, name"
+#define DUCK_HAS "ducking has threshold, depth, attack, hold, release"
+#define LEAVES(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct wm_param_info *wm_param_info(enum wm_param_id id)
 {
 	if ((int)id < 0 || id >= WM_PARAM_COUNT)
 		return NULL;
 	return &params[id];
+}
+
+bool wm_param_has_channel(enum wm_param_id id)
+{
+	return id >= WM_PARAM_CH_GAIN && id <= WM_PARAM_CH_NAME;
+}
+
+bool wm_param_has_zone(enum wm_param_id id)
+{
+	return id == WM_PARAM_CH_SEND || (id >= WM_PARAM_ZONE_GAIN && id <= WM_PARAM_ZONE_NAME);
+}
+
+/* Find leaf in a leaf table; -1 when absent. */
+static int find_leaf(const char *leaf, const struct leaf *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(leaf, t[i].leaf) == 0)
+			return (int)t[i].id;
+	return -1;
+}
+
+/* The leaf name of id in a leaf table; NULL when absent. */
+static const char *leaf_name(enum wm_param_id id, const struct leaf *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].id == id)
+			return t[i].leaf;
+	return NULL;
 }
 
 /* A 1-based index as written in a path: decimal digits, no sign, no
@@ -105,11 +169,11 @@ static int parse_channel_leaf(const char *path, const char *leaf,
 			      const struct wm_mix *mix, struct wm_param_ref *ref,
 			      struct wm_err *err)
 {
-	for (size_t i = 0; i < sizeof ch_leaves / sizeof ch_leaves[0]; i++) {
-		if (strcmp(leaf, ch_leaves[i].leaf) == 0) {
-			ref->id = ch_leaves[i].id;
-			return 0;
-		}
+	int id = find_leaf(leaf, ch_leaves, LEAVES(ch_leaves));
+
+	if (id >= 0) {
+		ref->id = (enum wm_param_id)id;
+		return 0;
 	}
 	if (strncmp(leaf, "send", 4) != 0 || (leaf[4] != '/' && leaf[4] != '\0'))
 		return unknown(err, path, CH_HAS);
@@ -157,44 +221,34 @@ int wm_param_parse_path(const char *path, const struct wm_mix *mix,
 		if (*end != '/')
 			return unknown(err, path, ZONE_HAS);
 		ref->zone = n - 1;
-		for (size_t i = 0; i < sizeof zone_leaves / sizeof zone_leaves[0]; i++) {
-			if (strcmp(end + 1, zone_leaves[i].leaf) == 0) {
-				ref->id = zone_leaves[i].id;
-				return 0;
-			}
-		}
-		return unknown(err, path, ZONE_HAS);
+		int id = find_leaf(end + 1, zone_leaves, LEAVES(zone_leaves));
+		if (id < 0)
+			return unknown(err, path, ZONE_HAS);
+		ref->id = (enum wm_param_id)id;
+		return 0;
 	}
-	return unknown(err, path, "paths start with ch/N/ or zone/Z/");
+	if (strncmp(path, "duck/", 5) == 0) {
+		int id = find_leaf(path + 5, duck_leaves, LEAVES(duck_leaves));
+		if (id < 0)
+			return unknown(err, path, DUCK_HAS);
+		ref->id = (enum wm_param_id)id;
+		return 0;
+	}
+	return unknown(err, path, "paths start with ch/N/, zone/Z/ or duck/");
 }
 
 int wm_param_format_path(const struct wm_param_ref *ref, char *buf, size_t len)
 {
-	switch (ref->id) {
-	case WM_PARAM_CH_GAIN:
-	case WM_PARAM_CH_FADER:
-	case WM_PARAM_CH_PAN:
-	case WM_PARAM_CH_MUTE:
-	case WM_PARAM_CH_SOLO:
-	case WM_PARAM_CH_NAME:
-		for (size_t i = 0; i < sizeof ch_leaves / sizeof ch_leaves[0]; i++)
-			if (ch_leaves[i].id == ref->id)
-				return snprintf(buf, len, "ch/%d/%s", ref->ch + 1,
-						ch_leaves[i].leaf);
-		break;
-	case WM_PARAM_CH_SEND:
+	const char *leaf;
+
+	if (ref->id == WM_PARAM_CH_SEND)
 		return snprintf(buf, len, "ch/%d/send/%d", ref->ch + 1, ref->zone + 1);
-	case WM_PARAM_ZONE_GAIN:
-	case WM_PARAM_ZONE_MUTE:
-	case WM_PARAM_ZONE_NAME:
-		for (size_t i = 0; i < sizeof zone_leaves / sizeof zone_leaves[0]; i++)
-			if (zone_leaves[i].id == ref->id)
-				return snprintf(buf, len, "zone/%d/%s", ref->zone + 1,
-						zone_leaves[i].leaf);
-		break;
-	case WM_PARAM_COUNT:
-		break;
-	}
+	if ((leaf = leaf_name(ref->id, ch_leaves, LEAVES(ch_leaves))))
+		return snprintf(buf, len, "ch/%d/%s", ref->ch + 1, leaf);
+	if ((leaf = leaf_name(ref->id, zone_leaves, LEAVES(zone_leaves))))
+		return snprintf(buf, len, "zone/%d/%s", ref->zone + 1, leaf);
+	if ((leaf = leaf_name(ref->id, duck_leaves, LEAVES(duck_leaves))))
+		return snprintf(buf, len, "duck/%s", leaf);
 	if (len > 0)
 		buf[0] = '\0';
 	return -1;
@@ -209,13 +263,30 @@ static bool ref_ok(const struct wm_mix *mix, const struct wm_param_ref *ref)
 
 	if ((int)id < 0 || id >= WM_PARAM_COUNT)
 		return false;
-	if (id <= WM_PARAM_CH_NAME && (ref->ch < 0 || ref->ch >= mix->channels ||
-				       ref->ch >= WM_MAX_CHANNELS))
+	if (wm_param_has_channel(id) && (ref->ch < 0 || ref->ch >= mix->channels ||
+					 ref->ch >= WM_MAX_CHANNELS))
 		return false;
-	if ((id == WM_PARAM_CH_SEND || id >= WM_PARAM_ZONE_GAIN) &&
+	if (wm_param_has_zone(id) &&
 	    (ref->zone < 0 || ref->zone >= mix->zones || ref->zone >= WM_MAX_ZONES))
 		return false;
 	return true;
+}
+
+/* The field of a duck/... parameter. */
+static double *duck_field(struct wm_duck_state *duck, enum wm_param_id id)
+{
+	switch (id) {
+	case WM_PARAM_DUCK_THRESHOLD:
+		return &duck->threshold_db;
+	case WM_PARAM_DUCK_DEPTH:
+		return &duck->depth_db;
+	case WM_PARAM_DUCK_ATTACK:
+		return &duck->attack_ms;
+	case WM_PARAM_DUCK_HOLD:
+		return &duck->hold_ms;
+	default:
+		return &duck->release_ms;
+	}
 }
 
 void wm_param_get(const struct wm_mix *mix, const struct wm_param_ref *ref,
@@ -246,6 +317,10 @@ void wm_param_get(const struct wm_mix *mix, const struct wm_param_ref *ref,
 	case WM_PARAM_CH_SOLO:
 		value->on = ch->solo;
 		break;
+	case WM_PARAM_CH_DUCK:
+		value->num = ch->duck;
+		snprintf(value->text, sizeof value->text, "%s", info->choices[ch->duck]);
+		break;
 	case WM_PARAM_CH_SEND:
 		value->num = ch->send_db[ref->zone];
 		break;
@@ -258,9 +333,23 @@ void wm_param_get(const struct wm_mix *mix, const struct wm_param_ref *ref,
 	case WM_PARAM_ZONE_MUTE:
 		value->on = zone->mute;
 		break;
+	case WM_PARAM_ZONE_LIMIT:
+		value->num = zone->limit_db;
+		break;
 	case WM_PARAM_ZONE_NAME:
 		memcpy(value->text, zone->name, sizeof value->text);
 		break;
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE:
+	{
+		struct wm_duck_state duck = mix->duck;
+
+		value->num = *duck_field(&duck, ref->id);
+		break;
+	}
 	case WM_PARAM_COUNT:
 		break;
 	}
@@ -315,6 +404,12 @@ bool wm_param_set(struct wm_mix *mix, const struct wm_param_ref *ref,
 		return set_bool(&ch->mute, value);
 	case WM_PARAM_CH_SOLO:
 		return set_bool(&ch->solo, value);
+	case WM_PARAM_CH_DUCK:
+		if (!(value->num >= 0 && value->num < WM_DUCK_ROLES) ||
+		    ch->duck == (enum wm_duck_role)value->num)
+			return false;
+		ch->duck = (enum wm_duck_role)value->num;
+		return true;
 	case WM_PARAM_CH_SEND:
 		return set_num(&ch->send_db[ref->zone], value->num);
 	case WM_PARAM_CH_NAME:
@@ -323,14 +418,24 @@ bool wm_param_set(struct wm_mix *mix, const struct wm_param_ref *ref,
 		return set_num(&zone->gain_db, value->num);
 	case WM_PARAM_ZONE_MUTE:
 		return set_bool(&zone->mute, value);
+	case WM_PARAM_ZONE_LIMIT:
+		return set_num(&zone->limit_db, value->num);
 	case WM_PARAM_ZONE_NAME:
 		return set_name(zone->name, value->text);
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE:
+		return set_num(duck_field(&mix->duck, ref->id), value->num);
 	case WM_PARAM_COUNT:
 		break;
 	}
 	return false;
 }
 
+/* Tree order: for each channel its leaves with the sends in place of
+ * "send", then for each zone its leaves, then the duck settings. */
 bool wm_param_next(const struct wm_mix *mix, struct wm_param_ref *ref)
 {
 	if ((int)ref->id < 0 || ref->id >= WM_PARAM_COUNT) {
@@ -339,45 +444,39 @@ bool wm_param_next(const struct wm_mix *mix, struct wm_param_ref *ref)
 		*ref = (struct wm_param_ref){ WM_PARAM_CH_GAIN, 0, -1 };
 		return true;
 	}
-	switch (ref->id) {
-	case WM_PARAM_CH_GAIN:
-	case WM_PARAM_CH_FADER:
-	case WM_PARAM_CH_PAN:
-	case WM_PARAM_CH_MUTE:
-		ref->id++;
+	if (ref->id == WM_PARAM_CH_SEND && ref->zone + 1 < mix->zones) {
+		ref->zone++;
 		return true;
-	case WM_PARAM_CH_SOLO:
-		ref->id = mix->zones > 0 ? WM_PARAM_CH_SEND : WM_PARAM_CH_NAME;
-		ref->zone = mix->zones > 0 ? 0 : -1;
+	}
+	if (ref->id == WM_PARAM_CH_DUCK && mix->zones > 0) {
+		*ref = (struct wm_param_ref){ WM_PARAM_CH_SEND, ref->ch, 0 };
 		return true;
-	case WM_PARAM_CH_SEND:
-		if (ref->zone + 1 < mix->zones) {
-			ref->zone++;
-			return true;
-		}
-		ref->id = WM_PARAM_CH_NAME;
-		ref->zone = -1;
+	}
+	if (ref->id == WM_PARAM_CH_SEND) {
+		*ref = (struct wm_param_ref){ WM_PARAM_CH_NAME, ref->ch, -1 };
 		return true;
-	case WM_PARAM_CH_NAME:
+	}
+	if (ref->id == WM_PARAM_CH_NAME) {
 		if (ref->ch + 1 < mix->channels)
 			*ref = (struct wm_param_ref){ WM_PARAM_CH_GAIN, ref->ch + 1, -1 };
-		else
+		else if (mix->zones > 0)
 			*ref = (struct wm_param_ref){ WM_PARAM_ZONE_GAIN, -1, 0 };
+		else
+			*ref = (struct wm_param_ref){ WM_PARAM_DUCK_THRESHOLD, -1, -1 };
 		return true;
-	case WM_PARAM_ZONE_GAIN:
-	case WM_PARAM_ZONE_MUTE:
-		ref->id++;
-		return true;
-	case WM_PARAM_ZONE_NAME:
-		if (ref->zone + 1 < mix->zones) {
-			*ref = (struct wm_param_ref){ WM_PARAM_ZONE_GAIN, -1, ref->zone + 1 };
-			return true;
-		}
-		return false;
-	case WM_PARAM_COUNT:
-		break;
 	}
-	return false;
+	if (ref->id == WM_PARAM_ZONE_NAME) {
+		if (ref->zone + 1 < mix->zones)
+			*ref = (struct wm_param_ref){ WM_PARAM_ZONE_GAIN, -1, ref->zone + 1 };
+		else
+			*ref = (struct wm_param_ref){ WM_PARAM_DUCK_THRESHOLD, -1, -1 };
+		return true;
+	}
+	if (ref->id == WM_PARAM_DUCK_RELEASE)
+		return false;
+	/* Within a group the ids are in tree order. */
+	ref->id++;
+	return true;
 }
 
 /* Fader taper breakpoints (position, dB). Below the first point the taper

@@ -24,9 +24,12 @@ static json_t *channel_json(const struct wm_mix *mix, int c)
 		snprintf(key, sizeof key, "%d", z + 1);
 		json_object_set_new(sends, key, db_json(ch->send_db[z]));
 	}
-	return json_pack("{s:i, s:s, s:o, s:f, s:b, s:b, s:o}", "id", c + 1, "name", ch->name,
-			 "gain", db_json(ch->gain_db), "pan", ch->pan, "mute", ch->mute, "solo",
-			 ch->solo, "sends", sends);
+	struct wm_param_ref duck = { WM_PARAM_CH_DUCK, c, -1 };
+	struct wm_value role;
+	wm_param_get(mix, &duck, &role);
+	return json_pack("{s:i, s:s, s:o, s:f, s:b, s:b, s:s, s:o}", "id", c + 1, "name",
+			 ch->name, "gain", db_json(ch->gain_db), "pan", ch->pan, "mute",
+			 ch->mute, "solo", ch->solo, "duck", role.text, "sends", sends);
 }
 
 json_t *wm_scene_from_mix(const struct wm_mix *mix, const char *name)
@@ -36,12 +39,18 @@ json_t *wm_scene_from_mix(const struct wm_mix *mix, const char *name)
 		json_array_append_new(channels, channel_json(mix, c));
 	for (int z = 0; z < mix->zones; z++) {
 		const struct wm_zone_state *zs = &mix->zone[z];
-		json_array_append_new(zones, json_pack("{s:i, s:s, s:o, s:b}", "id", z + 1, "name",
-						       zs->name, "gain", db_json(zs->gain_db), "mute",
-						       zs->mute));
+		json_array_append_new(zones, json_pack("{s:i, s:s, s:o, s:b, s:f}", "id", z + 1,
+						       "name", zs->name, "gain",
+						       db_json(zs->gain_db), "mute", zs->mute,
+						       "limit", zs->limit_db));
 	}
-	return json_pack("{s:s, s:i, s:s, s:o, s:o}", "format", WM_SCENE_FORMAT, "version",
-			 WM_SCENE_VERSION, "name", name, "channels", channels, "zones", zones);
+	const struct wm_duck_state *d = &mix->duck;
+	json_t *duck = json_pack("{s:f, s:f, s:f, s:f, s:f}", "threshold", d->threshold_db,
+				 "depth", d->depth_db, "attack", d->attack_ms, "hold",
+				 d->hold_ms, "release", d->release_ms);
+	return json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "format", WM_SCENE_FORMAT, "version",
+			 WM_SCENE_VERSION, "name", name, "channels", channels, "zones", zones,
+			 "duck", duck);
 }
 
 /* Parsing state: where we are, for messages, and what we collected. */
@@ -140,12 +149,18 @@ struct key_param {
 
 static const struct key_param channel_keys[] = {
 	{ "name", WM_PARAM_CH_NAME }, { "gain", WM_PARAM_CH_GAIN }, { "pan", WM_PARAM_CH_PAN },
-	{ "mute", WM_PARAM_CH_MUTE }, { "solo", WM_PARAM_CH_SOLO },
+	{ "mute", WM_PARAM_CH_MUTE }, { "solo", WM_PARAM_CH_SOLO }, { "duck", WM_PARAM_CH_DUCK },
 };
 
 static const struct key_param zone_keys[] = {
 	{ "name", WM_PARAM_ZONE_NAME }, { "gain", WM_PARAM_ZONE_GAIN },
-	{ "mute", WM_PARAM_ZONE_MUTE },
+	{ "mute", WM_PARAM_ZONE_MUTE }, { "limit", WM_PARAM_ZONE_LIMIT },
+};
+
+static const struct key_param duck_keys[] = {
+	{ "threshold", WM_PARAM_DUCK_THRESHOLD }, { "depth", WM_PARAM_DUCK_DEPTH },
+	{ "attack", WM_PARAM_DUCK_ATTACK }, { "hold", WM_PARAM_DUCK_HOLD },
+	{ "release", WM_PARAM_DUCK_RELEASE },
 };
 
 static int parse_entry(struct parse *p, const char *field, const json_t *obj, bool is_zone)
@@ -183,8 +198,9 @@ static int parse_entry(struct parse *p, const char *field, const json_t *obj, bo
 			k++;
 		if (k == nkeys)
 			return fail(p, where, "%s", is_zone ?
-				    "unknown key; a zone has id, name, gain, mute" :
-				    "unknown key; a channel has id, name, gain, pan, mute, solo, sends");
+				    "unknown key; a zone has id, name, gain, mute, limit" :
+				    "unknown key; a channel has id, name, gain, pan, mute, solo, duck, "
+				    "sends");
 		struct wm_param_ref ref = { keys[k].id, is_zone ? -1 : id - 1,
 					    is_zone ? id - 1 : -1 };
 		if (add_item(p, where, ref, val) < 0)
@@ -204,6 +220,31 @@ static int parse_list(struct parse *p, const json_t *root, const char *name, boo
 		char field[48];
 		snprintf(field, sizeof field, "%s[%zu]", name, i);
 		if (parse_entry(p, field, json_array_get(list, i), is_zone) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The top-level "duck" object: the ducking settings every zone shares. */
+static int parse_duck(struct parse *p, const json_t *root)
+{
+	const json_t *obj = json_object_get(root, "duck");
+	const char *key;
+	const json_t *val;
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(p, "duck", "%s", "wants an object");
+	json_object_foreach((json_t *)obj, key, val) {
+		char where[80];
+		size_t k = 0, nkeys = sizeof duck_keys / sizeof *duck_keys;
+		snprintf(where, sizeof where, "duck.%.64s", key);
+		while (k < nkeys && strcmp(duck_keys[k].key, key) != 0)
+			k++;
+		if (k == nkeys)
+			return fail(p, where, "%s", "unknown key; duck has threshold, depth, "
+				    "attack, hold, release");
+		if (add_item(p, where, (struct wm_param_ref){ duck_keys[k].id, -1, -1 }, val) < 0)
 			return -1;
 	}
 	return 0;
@@ -254,14 +295,16 @@ static int check_header(struct parse *p, const json_t *root)
 		return fail(p, "version", "%s", "must be 1 (the version this washmixd reads)");
 	const char *key;
 	const json_t *val;
-	static const char *const known[] = { "format", "version", "name", "channels", "zones" };
+	static const char *const known[] = { "format", "version", "name", "channels", "zones",
+					     "duck" };
 	json_object_foreach((json_t *)root, key, val) {
 		size_t k = 0;
 		while (k < sizeof known / sizeof *known && strcmp(key, known[k]) != 0)
 			k++;
 		if (k == sizeof known / sizeof *known)
 			return fail(p, key, "%s",
-				    "unknown key; a scene has format, version, name, channels, zones");
+				    "unknown key; a scene has format, version, name, channels, zones, "
+				    "duck");
 	}
 	return 0;
 }
@@ -283,7 +326,7 @@ int wm_scene_parse(const char *text, size_t len, const char *origin, const struc
 	}
 	*p = (struct parse){ .origin = origin, .mix = mix, .scene = scene, .err = err };
 	if (check_header(p, root) < 0 || parse_list(p, root, "channels", false) < 0 ||
-	    parse_list(p, root, "zones", true) < 0) {
+	    parse_list(p, root, "zones", true) < 0 || parse_duck(p, root) < 0) {
 		wm_scene_free(scene);
 		goto out_free_parse;
 	}

@@ -259,10 +259,10 @@ END_TEST
 START_TEST(list_and_describe)
 {
 	json_t *r = run("list");
-	ck_assert_uint_eq(json_array_size(json_object_get(r, "params")), 8 * (6 + 2) + 2 * 3);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "params")), 8 * (7 + 2) + 2 * 4 + 5);
 	json_decref(r);
 	r = run("list ch/3/");
-	ck_assert_uint_eq(json_array_size(json_object_get(r, "params")), 6 + 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "params")), 7 + 2);
 	json_decref(r);
 	expect_error("list ch/9/", "unknown_path", "channels 1..8");
 	r = run("describe ch/1/gain");

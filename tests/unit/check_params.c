@@ -87,15 +87,83 @@ START_TEST(info_table)
 }
 END_TEST
 
+START_TEST(duck_role_is_an_enum)
+{
+	struct wm_mix m;
+	struct wm_param_ref ref;
+	struct wm_value v;
+	struct wm_err err;
+
+	wm_mix_init(&m, 8, 2, NULL);
+	ref = ref_of("ch/3/duck");
+	wm_param_get(&m, &ref, &v);
+	ck_assert_int_eq(v.type, WM_TYPE_ENUM);
+	ck_assert_str_eq(v.text, "off");
+	ck_assert_int_eq(wm_param_parse_value(&ref, "Key", &v, &err), 0);
+	ck_assert_str_eq(v.text, "key");
+	ck_assert(wm_param_set(&m, &ref, &v));
+	ck_assert_int_eq(m.ch[2].duck, WM_DUCK_KEY);
+	ck_assert(!wm_param_set(&m, &ref, &v));
+	ck_assert_int_eq(wm_param_parse_value(&ref, "loud", &v, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_BAD_TYPE);
+	ck_assert_msg(strstr(err.msg, "off, key, duck"), "%s", err.msg);
+	/* OSC may send the index; a string arrives as text. */
+	v = (struct wm_value){ .type = WM_TYPE_FLOAT, .num = 2 };
+	ck_assert_int_eq(wm_param_check_value(&ref, &v, &err), 0);
+	ck_assert_str_eq(v.text, "duck");
+	v = (struct wm_value){ .type = WM_TYPE_FLOAT, .num = 1.5 };
+	ck_assert_int_eq(wm_param_check_value(&ref, &v, &err), -1);
+	v = (struct wm_value){ .type = WM_TYPE_STRING, .text = "key" };
+	ck_assert_int_eq(wm_param_check_value(&ref, &v, &err), 0);
+	ck_assert_int_eq((int)v.num, WM_DUCK_KEY);
+}
+END_TEST
+
+START_TEST(duck_settings_and_limits)
+{
+	struct wm_mix m;
+	struct wm_param_ref ref;
+	struct wm_value v;
+	struct wm_err err;
+
+	wm_mix_init(&m, 8, 2, NULL);
+	ref = ref_of("duck/depth");
+	ck_assert_int_eq(ref.ch, -1);
+	ck_assert_int_eq(ref.zone, -1);
+	wm_param_get(&m, &ref, &v);
+	ck_assert_double_eq(v.num, 12.0);
+	ck_assert_int_eq(wm_param_parse_value(&ref, "20", &v, &err), 0);
+	ck_assert(wm_param_set(&m, &ref, &v));
+	ck_assert_double_eq(m.duck.depth_db, 20.0);
+	ck_assert_int_eq(wm_param_parse_value(&ref, "61", &v, &err), -1);
+	ck_assert_int_eq(err.code, WM_E_OUT_OF_RANGE);
+	ref = ref_of("zone/2/limit");
+	wm_param_get(&m, &ref, &v);
+	ck_assert_double_eq(v.num, -1.0);
+	ck_assert_int_eq(wm_param_parse_value(&ref, "0.5", &v, &err), -1);
+	ck_assert_int_eq(wm_param_parse_value(&ref, "-inf", &v, &err), -1);
+	ck_assert_int_eq(wm_param_parse_value(&ref, "-6", &v, &err), 0);
+	ck_assert(wm_param_set(&m, &ref, &v));
+	ck_assert_double_eq(m.zone[1].limit_db, -6.0);
+	ck_assert_int_eq(wm_param_parse_path("duck/speed", &m, &ref, &err), -1);
+	ck_assert_msg(strstr(err.msg, "threshold, depth, attack, hold, release"), "%s", err.msg);
+	ck_assert(!wm_param_has_channel(WM_PARAM_DUCK_DEPTH));
+	ck_assert(!wm_param_has_zone(WM_PARAM_DUCK_DEPTH));
+	ck_assert(wm_param_has_zone(WM_PARAM_ZONE_LIMIT));
+	ck_assert(wm_param_has_channel(WM_PARAM_CH_DUCK));
+}
+END_TEST
+
 /* ---- paths ---- */
 
 static const char *const order_2x2[] = {
-	"ch/1/gain", "ch/1/fader", "ch/1/pan", "ch/1/mute", "ch/1/solo",
+	"ch/1/gain", "ch/1/fader", "ch/1/pan", "ch/1/mute", "ch/1/solo", "ch/1/duck",
 	"ch/1/send/1", "ch/1/send/2", "ch/1/name",
-	"ch/2/gain", "ch/2/fader", "ch/2/pan", "ch/2/mute", "ch/2/solo",
+	"ch/2/gain", "ch/2/fader", "ch/2/pan", "ch/2/mute", "ch/2/solo", "ch/2/duck",
 	"ch/2/send/1", "ch/2/send/2", "ch/2/name",
-	"zone/1/gain", "zone/1/mute", "zone/1/name",
-	"zone/2/gain", "zone/2/mute", "zone/2/name",
+	"zone/1/gain", "zone/1/mute", "zone/1/limit", "zone/1/name",
+	"zone/2/gain", "zone/2/mute", "zone/2/limit", "zone/2/name",
+	"duck/threshold", "duck/depth", "duck/attack", "duck/hold", "duck/release",
 };
 
 START_TEST(next_order)
@@ -141,7 +209,7 @@ START_TEST(next_count_and_round_trip)
 		ck_assert_int_eq(back.zone, ref.zone);
 		n++;
 	}
-	ck_assert_int_eq(n, (long)channels * (6 + zones) + (long)zones * 3);
+	ck_assert_int_eq(n, (long)channels * (7 + zones) + (long)zones * 4 + 5);
 }
 END_TEST
 
@@ -183,8 +251,8 @@ static const struct {
 	{ "ch//gain", "channels are 1..8" },
 	{ "ch/", "channels are 1..8" },
 	{ "ch/99999999999999999999/gain", "channels are 1..8" },
-	{ "ch/1/gian", "no parameter ch/1/gian: a channel has gain, fader, pan, mute, solo, send/Z, name" },
-	{ "ch/1", "a channel has gain, fader, pan, mute, solo, send/Z, name" },
+	{ "ch/1/gian", "no parameter ch/1/gian: a channel has gain, fader, pan, mute, solo, duck, send/Z, name" },
+	{ "ch/1", "a channel has gain, fader, pan, mute, solo, duck, send/Z, name" },
 	{ "ch/1/", "a channel has gain" },
 	{ "ch/1/gain/", "a channel has gain" },
 	{ "ch/1/GAIN", "a channel has gain" },
@@ -197,13 +265,13 @@ static const struct {
 	{ "ch/1/send/1/x", "zones are 1..2" },
 	{ "zone/3/gain", "no parameter zone/3/gain: zones are 1..2" },
 	{ "zone/0/gain", "zones are 1..2" },
-	{ "zone/1", "a zone has gain, mute, name" },
-	{ "zone/1/pan", "no parameter zone/1/pan: a zone has gain, mute, name" },
-	{ "foo", "no parameter foo: paths start with ch/N/ or zone/Z/" },
-	{ "", "paths start with ch/N/ or zone/Z/" },
-	{ "/ch/1/gain", "paths start with ch/N/ or zone/Z/" },
-	{ "CH/1/gain", "paths start with ch/N/ or zone/Z/" },
-	{ "channel/1/gain", "paths start with ch/N/ or zone/Z/" },
+	{ "zone/1", "a zone has gain, mute, limit, name" },
+	{ "zone/1/pan", "no parameter zone/1/pan: a zone has gain, mute, limit, name" },
+	{ "foo", "no parameter foo: paths start with ch/N/, zone/Z/ or duck/" },
+	{ "", "paths start with ch/N/, zone/Z/ or duck/" },
+	{ "/ch/1/gain", "paths start with ch/N/, zone/Z/ or duck/" },
+	{ "CH/1/gain", "paths start with ch/N/, zone/Z/ or duck/" },
+	{ "channel/1/gain", "paths start with ch/N/, zone/Z/ or duck/" },
 	/* Unprintable bytes are never echoed raw. */
 	{ "foo\x01\xff" "bar", "no parameter foo??bar: paths start" },
 };
@@ -704,6 +772,8 @@ static Suite *params_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, info_table);
 	tcase_add_test(tc, next_order);
+	tcase_add_test(tc, duck_role_is_an_enum);
+	tcase_add_test(tc, duck_settings_and_limits);
 	tcase_add_loop_test(tc, next_count_and_round_trip, 0, sizeof topo / sizeof topo[0]);
 	tcase_add_test(tc, parse_path_refs);
 	tcase_add_loop_test(tc, bad_path, 0, sizeof bad_paths / sizeof bad_paths[0]);

@@ -45,6 +45,11 @@ START_TEST(whole_mix_round_trip)
 	a.ch[2].send_db[0] = -INFINITY;
 	a.zone[1].gain_db = 4;
 	a.zone[0].mute = true;
+	a.ch[0].duck = WM_DUCK_DUCKED;
+	a.ch[2].duck = WM_DUCK_KEY;
+	a.zone[1].limit_db = -6;
+	a.duck.depth_db = 18;
+	a.duck.hold_ms = 450;
 	strcpy(a.ch[0].name, "Music bed \xc3\xa9");
 	strcpy(a.zone[1].name, "Exit");
 	char *text = dump(&a);
@@ -88,7 +93,12 @@ START_TEST(mistakes_name_the_field)
 	expect_bad(HEAD "\"channels\":[{\"id\":1},{\"id\":1}]}", "appears twice");
 	expect_bad(HEAD "\"channels\":[{\"id\":1,\"sends\":{\"one\":0}}]}", "channels[0].sends.one");
 	expect_bad(HEAD "\"channels\":[{\"id\":1,\"sends\":{\"2\":99}}]}", "channels[0].sends.2");
-	expect_bad(HEAD "\"zones\":[{\"id\":1,\"limit\":-1}]}", "zones[0].limit: unknown key");
+	expect_bad(HEAD "\"zones\":[{\"id\":1,\"limit\":3}]}", "zones[0].limit");
+	expect_bad(HEAD "\"zones\":[{\"id\":1,\"hpf\":80}]}", "zones[0].hpf: unknown key");
+	expect_bad(HEAD "\"channels\":[{\"id\":1,\"duck\":\"loud\"}]}", "channels[0].duck");
+	expect_bad(HEAD "\"duck\":{\"depth\":90}}", "duck.depth");
+	expect_bad(HEAD "\"duck\":{\"speed\":1}}", "duck.speed: unknown key");
+	expect_bad(HEAD "\"duck\":[]}", "duck: wants an object");
 	expect_bad(HEAD "\"channels\":{}}", "channels");
 	expect_bad(HEAD "\"colour\":\"red\"}", "colour");
 	expect_bad(HEAD "\"channels\":[{\"id\":1,\"gain\":0,\"gain\":1}]}", "duplicate");
