@@ -16,6 +16,9 @@ static int cmd_get(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_
 {
 	const struct wm_mix *mix = wm_tree_mix(ctx->env->tree);
 	struct wm_param_ref ref;
+	int rc;
+	if (wm_cmd_get_player(ctx, w->word[1], reply, err, &rc))
+		return rc;
 	if (wm_param_parse_path(w->word[1], mix, &ref, err) < 0)
 		return -1;
 	struct wm_value value;
@@ -87,7 +90,7 @@ static int cmd_list(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json
 		json_decref(params);
 		return wm_err_set(err, WM_E_UNKNOWN_PATH,
 				  "no parameter path starts with \"%s\": paths start with ch/N/ "
-				  "(channels 1..%d) or zone/Z/ (zones 1..%d)",
+				  "(channels 1..%d), zone/Z/ (zones 1..%d) or duck/",
 				  prefix, mix->channels, mix->zones);
 	}
 	json_object_set_new(reply, "params", params);
@@ -96,7 +99,7 @@ static int cmd_list(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json
 
 static const char *const type_names[] = {
 	[WM_TYPE_DB] = "db", [WM_TYPE_FLOAT] = "float",
-	[WM_TYPE_BOOL] = "bool", [WM_TYPE_STRING] = "string",
+	[WM_TYPE_BOOL] = "bool", [WM_TYPE_STRING] = "string", [WM_TYPE_ENUM] = "enum",
 };
 
 static json_t *describe_one(const struct wm_param_ref *ref, const char *path)
@@ -111,6 +114,12 @@ static json_t *describe_one(const struct wm_param_ref *ref, const char *path)
 		json_object_set_new(d, "default", json_real(info->def));
 	} else if (info->type == WM_TYPE_BOOL) {
 		json_object_set_new(d, "default", json_boolean(info->def != 0));
+	} else if (info->type == WM_TYPE_ENUM) {
+		json_t *choices = json_array();
+		for (size_t i = 0; info->choices[i]; i++)
+			json_array_append_new(choices, json_string(info->choices[i]));
+		json_object_set_new(d, "choices", choices);
+		json_object_set_new(d, "default", json_string(info->choices[(int)info->def]));
 	}
 	if (ref->id == WM_PARAM_CH_FADER)
 		json_object_set_new(d, "taper", json_string("0=-inf 0.0625=-60 0.25=-30 "
@@ -152,9 +161,11 @@ static int parse_topics(const struct wm_words *w, unsigned *topics, struct wm_er
 			*topics |= WM_TOPIC_CHANGES;
 		else if (strcmp(w->word[i], "meters") == 0)
 			*topics |= WM_TOPIC_METERS;
+		else if (strcmp(w->word[i], "players") == 0)
+			*topics |= WM_TOPIC_PLAYERS;
 		else
 			return wm_err_set(err, WM_E_BAD_TYPE,
-					  "unknown topic \"%s\"; topics are changes, meters",
+					  "unknown topic \"%s\"; topics are changes, meters, players",
 					  w->word[i]);
 	}
 	return 0;
@@ -167,6 +178,8 @@ static json_t *topic_list(unsigned topics)
 		json_array_append_new(a, json_string("changes"));
 	if (topics & WM_TOPIC_METERS)
 		json_array_append_new(a, json_string("meters"));
+	if (topics & WM_TOPIC_PLAYERS)
+		json_array_append_new(a, json_string("players"));
 	return a;
 }
 
@@ -221,8 +234,8 @@ static int cmd_hello(const struct wm_cmd_ctx *ctx, const struct wm_words *w, jso
 	json_object_set_new(reply, "server", json_string("washmixd"));
 	json_object_set_new(reply, "version", json_string(WASHMIX_VERSION));
 	json_object_set_new(reply, "protocol", json_integer(1));
-	json_object_set_new(reply, "capabilities", json_pack("[s,s,s]", "params", "changes",
-							     "meters"));
+	json_object_set_new(reply, "capabilities", json_pack("[s,s,s,s]", "params", "changes",
+							     "meters", "players"));
 	return 0;
 }
 
@@ -257,15 +270,20 @@ static const struct wm_command table[] = {
 	{ "help", 0, 1, cmd_help, "help [VERB]", "the verbs, or the usage of one" },
 	{ "list", 0, 1, cmd_list, "list [PREFIX]", "every parameter (under PREFIX) with its value" },
 	{ "ping", 0, 0, cmd_ping, "ping", "answers at once; for latency checks" },
+	{ "play", 2, 3, wm_cmd_play, "play N FILE [loop]",
+	  "play FILE (relative to the media folder) on channel N, once or looping; "
+	  "a playing channel restarts with the new file" },
 	{ "quit", 0, 0, cmd_quit, "quit", "close this connection after the reply" },
 	{ "scene", 1, 3, wm_cmd_scene, "scene save|recall|show|delete|rename|list [NAME] [FADE_MS|NEW]",
 	  "save the mix by name, recall it (crossfading over FADE_MS), list, show, delete, rename" },
 	{ "set", 2, 3, cmd_set, "set PATH VALUE [RAMP_MS]",
 	  "change a parameter; gains ramp over RAMP_MS (default 20 ms)" },
 	{ "stats", 0, 0, cmd_stats, "stats", "counters: periods, xruns, drops, clients, requests" },
-	{ "subscribe", 0, 2, cmd_subscribe, "subscribe [TOPIC...]",
-	  "receive events on this connection; topics: changes (default), meters" },
-	{ "unsubscribe", 0, 2, cmd_unsubscribe, "unsubscribe [TOPIC...]",
+	{ "stop", 1, 2, wm_cmd_stop, "stop N [FADE_MS]",
+	  "fade channel N's player out (default 10 ms) and stop it" },
+	{ "subscribe", 0, 3, cmd_subscribe, "subscribe [TOPIC...]",
+	  "receive events on this connection; topics: changes (default), meters, players" },
+	{ "unsubscribe", 0, 3, cmd_unsubscribe, "unsubscribe [TOPIC...]",
 	  "stop events (all topics when none is named)" },
 };
 

@@ -7,6 +7,7 @@
 #define WM_COMMANDS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -16,8 +17,9 @@
 enum wm_topic {
 	WM_TOPIC_CHANGES = 1u << 0,
 	WM_TOPIC_METERS = 1u << 1,
+	WM_TOPIC_PLAYERS = 1u << 2,
 };
-#define WM_TOPIC_ALL (WM_TOPIC_CHANGES | WM_TOPIC_METERS)
+#define WM_TOPIC_ALL (WM_TOPIC_CHANGES | WM_TOPIC_METERS | WM_TOPIC_PLAYERS)
 
 /* What a command may ask of the connection that sent it. Any may be NULL
  * (a transport without subscriptions). */
@@ -42,6 +44,16 @@ struct wm_event_ops {
 	void *arg;
 };
 
+/* The daemon's file players. Channels are 0-based. info fills a JSON
+ * object (state, file, loop, position, length...). Any may be NULL: no
+ * players here (unit tests, before JACK is up). */
+struct wm_player_ops {
+	int (*play)(void *arg, int ch, const char *file, bool loop, struct wm_err *err);
+	int (*stop)(void *arg, int ch, double fade_ms, struct wm_err *err);
+	int (*info)(void *arg, int ch, json_t *out, struct wm_err *err);
+	void *arg;
+};
+
 struct wm_store;
 
 /* Shared by every request: the tree, the scene store, the daemon's status. */
@@ -50,6 +62,7 @@ struct wm_cmd_env {
 	struct wm_store *store;          /* NULL: no scenes (tests without a state dir) */
 	struct wm_status_ops status;
 	struct wm_event_ops events;
+	struct wm_player_ops players;
 };
 
 /* One request. */
@@ -84,6 +97,15 @@ json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size
  * the argument (what) and the range. */
 int wm_parse_ms(const char *text, const char *what, double max_ms, double *ms,
 		struct wm_err *err);
+
+/* The player verbs (cmd_player.c), and `get ch/N/player` (true when path
+ * names a player, with the reply filled or err set through *rc). */
+int wm_cmd_play(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		struct wm_err *err);
+int wm_cmd_stop(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		struct wm_err *err);
+bool wm_cmd_get_player(const struct wm_cmd_ctx *ctx, const char *path, json_t *reply,
+		       struct wm_err *err, int *rc);
 
 /* Run an already split request (words->count >= 1): for transports such as
  * OSC that carry words, not lines. Always returns a reply object. */

@@ -317,6 +317,89 @@ static void handle_verb(struct request *rq, const char *address, const char *typ
 	free(storage);
 }
 
+/* /ch/N/player s state s file f position_s f length_s, from a player info
+ * object (cmd_player.c). */
+static lo_message player_message(const json_t *info)
+{
+	lo_message msg = lo_message_new();
+	const char *state = json_string_value(json_object_get(info, "state"));
+	const char *file = json_string_value(json_object_get(info, "file"));
+	if (!msg)
+		return NULL;
+	lo_message_add_string(msg, state ? state : "idle");
+	lo_message_add_string(msg, file ? file : "");
+	lo_message_add_float(msg, (float)json_number_value(json_object_get(info, "position")));
+	lo_message_add_float(msg, (float)json_number_value(json_object_get(info, "length")));
+	return msg;
+}
+
+static void send_player(struct wm_osc *osc, const struct wm_osc_peer *peer, int ch,
+			const json_t *info)
+{
+	char path[32];
+	lo_message msg = player_message(info);
+	if (!msg)
+		return;
+	snprintf(path, sizeof path, "/ch/%d/player", ch);
+	wm_osc_send(&osc->out, peer, path, msg);
+	lo_message_free(msg);
+}
+
+/* The player verbs with the channel in the address: /ch/N/play s [i loop],
+ * /ch/N/stop [f fade_ms], and /ch/N/player (a query). Each answers with
+ * /ch/N/player and the player's state, or /error. */
+static bool handle_player(struct request *rq, const char *address, const char *types,
+			  lo_arg **argv)
+{
+	char number[12], leaf[8], storage[2 * WM_OSC_MAX_ADDRESS + 64];
+	int used = 0;
+	if (sscanf(address, "/ch/%11[0-9]/%7[a-z]%n", number, leaf, &used) != 2 ||
+	    address[used] != '\0' || number[0] == '0' ||
+	    (strcmp(leaf, "play") != 0 && strcmp(leaf, "stop") != 0 && strcmp(leaf, "player") != 0))
+		return false;
+	struct wm_words words = { 0 };
+	struct wm_err err = { 0 };
+	size_t argc = strlen(types);
+	double num = 0;
+	bool play = leaf[1] == 'l' && leaf[2] == 'a', query = strcmp(leaf, "player") == 0;
+	bool ok = play ? (argc == 1 || argc == 2) && (types[0] == LO_STRING || types[0] == LO_SYMBOL) &&
+				 (argc == 1 || types[1] == LO_TRUE || types[1] == LO_FALSE ||
+				  arg_number(types[1], argv[1], &num))
+		       : query ? argc == 0 : argc <= 1 && (argc == 0 || arg_number(types[0], argv[0], &num));
+	if (!ok) {
+		wm_err_set(&err, WM_E_WRONG_ARGS, "%s takes %s", address,
+			   play ? "s file [i loop]" : query ? "no arguments" : "[f fade_ms]");
+		send_error(rq, address, &err);
+		return true;
+	}
+	words.word[words.count++] = query ? "get" : play ? "play" : "stop";
+	if (query) {
+		snprintf(storage, sizeof storage, "ch/%s/player", number);
+		words.word[words.count++] = storage;
+	} else {
+		words.word[words.count++] = number;
+	}
+	if (play) {
+		words.word[words.count++] = (char *)argv[0];
+		if (argc == 2 && (types[1] == LO_TRUE || num != 0))
+			words.word[words.count++] = "loop";
+	} else if (!query && argc == 1) {
+		snprintf(storage, sizeof storage, "%.17g", num);
+		words.word[words.count++] = storage;
+	}
+	struct wm_cmd_ctx ctx = { .env = rq->osc->env, .by = rq->by };
+	json_t *reply = wm_command_run_words(&ctx, &words);
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		const json_t *info = query ? json_object_get(reply, "value") : reply;
+		send_player(rq->osc, rq->peer, atoi(number), info);
+	} else {
+		error_from_reply(reply, &err);
+		send_error(rq, address, &err);
+	}
+	json_decref(reply);
+	return true;
+}
+
 /* /subscribe [i reply_port] [f lease_s], /meters/subscribe [i rate_hz]. */
 static bool handle_subscription(struct request *rq, const char *address, const char *types,
 				lo_arg **argv)
@@ -402,7 +485,8 @@ static void handle_message(struct request *rq, const void *data, size_t size)
 	lo_arg **argv = lo_message_get_argv(msg);
 	struct wm_param_ref ref;
 	const struct wm_mix *mix = wm_tree_mix(rq->osc->env->tree);
-	if (handle_subscription(rq, address, types, argv)) {
+	if (handle_subscription(rq, address, types, argv) ||
+	    handle_player(rq, address, types, argv)) {
 		/* done */
 	} else if (wm_param_parse_path(address + 1, mix, &ref, &err) == 0) {
 		handle_param(rq, address, &ref, types, argv);
@@ -627,6 +711,14 @@ void wm_osc_publish_scene(struct wm_osc *osc, const char *name)
 		if (osc->subs.sub[i].changes_until_ms > now)
 			wm_osc_send(&osc->out, &osc->subs.sub[i].target, "/scene/current", msg);
 	lo_message_free(msg);
+}
+
+void wm_osc_publish_player(struct wm_osc *osc, int ch, const json_t *info)
+{
+	int64_t now = wm_loop_now_ms();
+	for (int i = 0; i < osc->subs.count; i++)
+		if (osc->subs.sub[i].changes_until_ms > now)
+			send_player(osc, &osc->subs.sub[i].target, ch, info);
 }
 
 bool wm_osc_wants_meters(struct wm_osc *osc)

@@ -54,6 +54,10 @@ void wm_osc_publish_change(struct wm_osc *osc, const struct wm_param_ref *ref,
  * /scene/current s NAME (to the one that asked as well). */
 void wm_osc_publish_scene(struct wm_osc *osc, const char *name);
 
+/* Send every change subscriber /ch/N/player s state s file f pos f len
+ * (ch 1-based; info as cmd_player.c's reply). */
+void wm_osc_publish_player(struct wm_osc *osc, int ch, const json_t *info);
+
 /* True when some subscriber wants meters now. */
 bool wm_osc_wants_meters(struct wm_osc *osc);
 

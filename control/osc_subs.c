@@ -149,6 +149,8 @@ static lo_message meters_message(const struct wm_osc_sub *s, int channels, int z
 		lo_message_add_float(msg, meter_db(s->peak_hold[channels + z][1]));
 		lo_message_add_float(msg, meter_db(m->rms[0]));
 		lo_message_add_float(msg, meter_db(m->rms[1]));
+		lo_message_add_float(msg, meter_db(m->limit_gain));
+		lo_message_add_float(msg, meter_db(m->duck_gain));
 	}
 	return msg;
 }

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: washmix [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
-		"       washmix watch [changes|meters...]\n"
+		"       washmix watch [changes|meters|players...]\n"
 		"examples:\n"
 		"  washmix set ch/2/gain -6        set channel 2 to -6 dB (20 ms ramp)\n"
 		"  washmix set ch/2/gain -inf 500  fade channel 2 out over 500 ms\n"
@@ -163,13 +163,35 @@ static void print_value(const json_t *v, const char *path)
 		printf("null");
 }
 
+/* "playing voice/welcome.wav 0.42/1.50 s, looping" */
+static void print_player(const json_t *info)
+{
+	const char *file = json_string_value(json_object_get(info, "file"));
+	double len = json_number_value(json_object_get(info, "length"));
+	printf("%s", json_string_value(json_object_get(info, "state")));
+	if (file && *file) {
+		printf(" %s %.2f", file, json_number_value(json_object_get(info, "position")));
+		if (len >= 0)
+			printf("/%.2f", len);
+		printf(" s%s", json_is_true(json_object_get(info, "loop")) ? ", looping" : "");
+	}
+	if (json_is_string(json_object_get(info, "error")))
+		printf(": %s", json_string_value(json_object_get(info, "error")));
+	putchar('\n');
+}
+
 static void print_param(const json_t *obj)
 {
 	const char *path = json_string_value(json_object_get(obj, "path"));
+	const json_t *value = json_object_get(obj, "value");
 	if (!path)
 		return;
 	printf("%-16s ", path);
-	print_value(json_object_get(obj, "value"), path);
+	if (json_is_object(value)) {
+		print_player(value);
+		return;
+	}
+	print_value(value, path);
 	putchar('\n');
 }
 
@@ -228,6 +250,10 @@ static void print_reply(const char *verb, json_t *r)
 			print_param(json_array_get(params, i));
 	} else if (strcmp(verb, "health") == 0) {
 		print_health(r);
+	} else if ((strcmp(verb, "play") == 0 || strcmp(verb, "stop") == 0) &&
+		   json_object_get(r, "state")) {
+		printf("ch/%lld/player    ", json_integer_value(json_object_get(r, "ch")));
+		print_player(r);
 	} else if (strcmp(verb, "scene") == 0 && !json_object_get(r, "scene")) {
 		const json_t *names = json_object_get(r, "scenes");
 		for (size_t i = 0; i < json_array_size(names); i++)
@@ -291,6 +317,12 @@ static void print_event(json_t *ev)
 	}
 	if (kind && strcmp(kind, "meters") == 0) {
 		print_meters(ev);
+		return;
+	}
+	if (kind && strcmp(kind, "player") == 0) {
+		printf("ch/%lld/player %-8s ", json_integer_value(json_object_get(ev, "ch")),
+		       json_string_value(json_object_get(ev, "what")));
+		print_player(json_object_get(ev, "player"));
 		return;
 	}
 	char *text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(6));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control/socket_path.h"
+#include "daemon/player.h"
 
 typedef int (*setter_fn)(struct wm_config *c, const char *value, struct wm_err *err);
 
@@ -239,6 +240,23 @@ static int set_state_dir(struct wm_config *c, const char *v, struct wm_err *err)
 	return copy_string(c->state_dir, sizeof c->state_dir, v, "state folder path", err);
 }
 
+static int set_media_dir(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	if (!*v)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "media folder path is empty");
+	return copy_string(c->media_dir, sizeof c->media_dir, v, "media folder path", err);
+}
+
+static int set_player_buffer(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	if (parse_double(v, WM_PLAYER_BUFFER_MS_MIN, WM_PLAYER_BUFFER_MS_MAX,
+			 &c->player_buffer_ms) < 0)
+		return wm_err_set(err, WM_E_BAD_CONFIG,
+				  "player_buffer_ms must be %g..%g ms; got \"%s\"",
+				  WM_PLAYER_BUFFER_MS_MIN, WM_PLAYER_BUFFER_MS_MAX, v);
+	return 0;
+}
+
 static int set_log_level(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	if (wm_log_level_parse(v, &c->log_level) < 0)
@@ -279,6 +297,10 @@ static const struct setting settings[] = {
 	  "render cache: HOST:PORT, unix:PATH or none (default localhost:6379)" },
 	{ "state", "dir", "state-dir", NULL, "DIR", set_state_dir,
 	  "scenes and live state (default $STATE_DIRECTORY or ~/.local/state/washmixd)" },
+	{ "media", "dir", "media-dir", NULL, "DIR", set_media_dir,
+	  "files the players may play (default STATE_DIR/media)" },
+	{ "media", "player_buffer_ms", "player-buffer-ms", NULL, "MS", set_player_buffer,
+	  "audio read ahead per channel player, 100..10000 ms (default 1000)" },
 	{ "log", "level", "log-level", "LOG_LEVEL", "LEVEL", set_log_level,
 	  "debug, info, warn or error (default info)" },
 };
@@ -317,6 +339,7 @@ static void set_defaults(struct wm_config *c)
 	strcpy(c->redis, "localhost:6379");
 	c->log_level = WM_LOG_INFO;
 	default_state_dir(c->state_dir, sizeof c->state_dir);
+	c->player_buffer_ms = WM_PLAYER_BUFFER_MS_DEFAULT;
 }
 
 static void usage(FILE *f)
@@ -492,6 +515,11 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 		       WM_CONFIG_ERROR;
 	if (check_consistency(c, err) < 0)
 		return WM_CONFIG_ERROR;
+	if (!c->media_dir[0] &&
+	    snprintf(c->media_dir, sizeof c->media_dir, "%s/media", c->state_dir) >=
+		    (int)sizeof c->media_dir)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "state folder path is too long"),
+		       WM_CONFIG_ERROR;
 	return WM_CONFIG_RUN;
 }
 
@@ -523,5 +551,7 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 	fprintf(out, "[osc]\nport = %d\nbind = %s\n", c->osc_port, c->osc_bind);
 	fprintf(out, "[redis]\naddress = %s\n", c->redis);
 	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
+	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\n", c->media_dir,
+		c->player_buffer_ms);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
 }

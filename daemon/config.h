@@ -33,6 +33,8 @@ struct wm_config {
 	char redis[256];                /* host:port | unix:PATH | none; render cache */
 	char state_dir[PATH_MAX];       /* scenes/ and live.json */
 	bool fresh;                     /* --fresh: ignore live.json at start */
+	char media_dir[PATH_MAX];       /* player files; default STATE_DIR/media */
+	double player_buffer_ms;        /* read-ahead per channel player */
 	enum wm_log_level log_level;
 	char config_file[PATH_MAX];     /* "" when none */
 	bool check_only;                /* --check-config */

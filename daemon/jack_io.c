@@ -6,6 +6,7 @@
 #include "daemon/jack_io.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jack/jack.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,18 +17,25 @@
 
 #include "common/log.h"
 #include "common/rt.h"
+#include "daemon/player.h"
 #include "engine/engine.h"
 
 struct wm_jack {
 	struct wm_jack_config config;
 	char server[64], client_name[64], connect_in[256], connect_out[256];
+	char media_dir[PATH_MAX];
 	int lost_fd;                       /* eventfd written by on_shutdown */
 	jack_client_t *client;
 	struct wm_engine *engine;
+	struct wm_players *players;
+	int channels;
+	uint32_t latency_frames;           /* the engine's, for port latency */
 	int nin, nout;
 	jack_port_t **in_ports, **out_ports;
 	const float **in_bufs;             /* filled per period by the callback */
 	float **out_bufs;
+	const float **in_chunk;            /* the same, offset into a long period */
+	float **out_chunk;
 	atomic_uint_fast64_t xruns;
 	atomic_uint period_frames;
 	atomic_uint callback_usecs;        /* time of the last process callback */
@@ -63,7 +71,22 @@ static int process_rt(jack_nframes_t frames, void *arg)
 		j->in_bufs[i] = jack_port_get_buffer(j->in_ports[i], frames);
 	for (int i = 0; i < j->nout; i++)
 		j->out_bufs[i] = jack_port_get_buffer(j->out_ports[i], frames);
-	wm_engine_process_rt(j->engine, j->in_bufs, j->out_bufs, frames);
+	/* The players take at most WM_PLAYER_MAX_FRAMES a call; a longer
+	 * period goes through in chunks. */
+	for (uint32_t done = 0; done < frames;) {
+		uint32_t n = frames - done;
+		if (n > WM_PLAYER_MAX_FRAMES)
+			n = WM_PLAYER_MAX_FRAMES;
+		for (int i = 0; i < j->nin; i++)
+			j->in_chunk[i] = j->in_bufs[i] + done;
+		for (int i = 0; i < j->nout; i++)
+			j->out_chunk[i] = j->out_bufs[i] + done;
+		const float *const *in = wm_players_mix_rt(j->players, j->in_chunk, n);
+		for (int c = 0; c < j->channels; c++)
+			wm_engine_set_playing_rt(j->engine, c, wm_players_sounding_rt(j->players, c));
+		wm_engine_process_rt(j->engine, in, j->out_chunk, n);
+		done += n;
+	}
 	unsigned used = (unsigned)(jack_get_time() - start);
 	atomic_store_explicit(&j->callback_usecs, used, memory_order_relaxed);
 	if (used > atomic_load_explicit(&j->callback_usecs_max, memory_order_relaxed))
@@ -92,6 +115,30 @@ static int on_buffer_size(jack_nframes_t frames, void *arg)
 	return 0;
 }
 
+/* Our outputs lag our inputs by the limiters' lookahead: add it to the
+ * latency JACK computes through us, in both directions. (A JACK thread,
+ * not the process callback.) */
+static void on_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+	struct wm_jack *j = arg;
+	bool capture = mode == JackCaptureLatency;
+	jack_port_t **from = capture ? j->in_ports : j->out_ports;
+	jack_port_t **to = capture ? j->out_ports : j->in_ports;
+	int nfrom = capture ? j->nin : j->nout, nto = capture ? j->nout : j->nin;
+	jack_latency_range_t range, total = { UINT32_MAX, 0 };
+	for (int i = 0; i < nfrom; i++) {
+		jack_port_get_latency_range(from[i], mode, &range);
+		total.min = range.min < total.min ? range.min : total.min;
+		total.max = range.max > total.max ? range.max : total.max;
+	}
+	if (nfrom == 0)
+		total.min = 0;
+	total.min += j->latency_frames;
+	total.max += j->latency_frames;
+	for (int i = 0; i < nto; i++)
+		jack_port_set_latency_range(to[i], mode, &total);
+}
+
 static void on_shutdown(jack_status_t code, const char *reason, void *arg)
 {
 	(void)code, (void)reason;
@@ -114,11 +161,13 @@ struct wm_jack *wm_jack_create(const struct wm_jack_config *config, struct wm_er
 		 config->connect_inputs ? config->connect_inputs : "");
 	snprintf(j->connect_out, sizeof j->connect_out, "%s",
 		 config->connect_outputs ? config->connect_outputs : "");
+	snprintf(j->media_dir, sizeof j->media_dir, "%s", config->media_dir ? config->media_dir : ".");
 	j->config = *config;
 	j->config.server = j->server;
 	j->config.client_name = j->client_name;
 	j->config.connect_inputs = j->connect_in;
 	j->config.connect_outputs = j->connect_out;
+	j->config.media_dir = j->media_dir;
 	j->lost_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (j->lost_fd < 0) {
 		wm_err_set(err, WM_E_INTERNAL, "eventfd: %s", strerror(errno));
@@ -144,9 +193,11 @@ static void free_ports(struct wm_jack *j)
 	free(j->out_ports);
 	free(j->in_bufs);
 	free(j->out_bufs);
+	free(j->in_chunk);
+	free(j->out_chunk);
 	j->in_ports = j->out_ports = NULL;
-	j->in_bufs = NULL;
-	j->out_bufs = NULL;
+	j->in_bufs = j->in_chunk = NULL;
+	j->out_bufs = j->out_chunk = NULL;
 }
 
 static int register_ports(struct wm_jack *j, const struct wm_mix *mix, struct wm_err *err)
@@ -157,7 +208,10 @@ static int register_ports(struct wm_jack *j, const struct wm_mix *mix, struct wm
 	j->out_ports = calloc((size_t)j->nout, sizeof *j->out_ports);
 	j->in_bufs = calloc((size_t)j->nin, sizeof *j->in_bufs);
 	j->out_bufs = calloc((size_t)j->nout, sizeof *j->out_bufs);
-	if (!j->in_ports || !j->out_ports || !j->in_bufs || !j->out_bufs)
+	j->in_chunk = calloc((size_t)j->nin, sizeof *j->in_chunk);
+	j->out_chunk = calloc((size_t)j->nout, sizeof *j->out_chunk);
+	if (!j->in_ports || !j->out_ports || !j->in_bufs || !j->out_bufs || !j->in_chunk ||
+	    !j->out_chunk)
 		return wm_err_set(err, WM_E_INTERNAL, "out of memory");
 	char name[32];
 	int p = 0;
@@ -246,12 +300,23 @@ int wm_jack_connect(struct wm_jack *j, struct wm_tree *tree, bool quiet, struct 
 	j->engine = wm_engine_create(&ec, wm_tree_mix(tree), err);
 	if (!j->engine)
 		goto out_close;
+	j->channels = wm_tree_mix(tree)->channels;
+	j->latency_frames = wm_engine_latency_frames(j->engine);
+	struct wm_players_config pc = { .channels = j->channels,
+					.mono = wm_tree_mix(tree)->mono,
+					.sample_rate = j->sample_rate,
+					.media_dir = j->media_dir,
+					.buffer_ms = j->config.player_buffer_ms };
+	j->players = wm_players_create(&pc, err);
+	if (!j->players)
+		goto out_close;
 	if (register_ports(j, wm_tree_mix(tree), err) < 0)
 		goto out_close;
 	jack_set_process_callback(j->client, process_rt, j);
 	jack_set_thread_init_callback(j->client, thread_init_rt, j);
 	jack_set_xrun_callback(j->client, on_xrun, j);
 	jack_set_buffer_size_callback(j->client, on_buffer_size, j);
+	jack_set_latency_callback(j->client, on_latency, j);
 	jack_on_info_shutdown(j->client, on_shutdown, j);
 	/* Attach before activating: a set arriving now reaches this engine. */
 	wm_tree_attach_engine(tree, j->engine);
@@ -271,6 +336,8 @@ int wm_jack_connect(struct wm_jack *j, struct wm_tree *tree, bool quiet, struct 
 out_close:
 	jack_client_close(j->client);
 	j->client = NULL;
+	wm_players_destroy(j->players);
+	j->players = NULL;
 	wm_engine_destroy(j->engine);
 	j->engine = NULL;
 	free_ports(j);
@@ -300,6 +367,8 @@ void wm_jack_disconnect(struct wm_jack *j, struct wm_tree *tree)
 	atomic_store(&jack_lib_quiet, false);
 	j->server_lost = false;
 	j->client = NULL;
+	wm_players_destroy(j->players);
+	j->players = NULL;
 	wm_engine_destroy(j->engine);
 	j->engine = NULL;
 	free_ports(j);
@@ -339,6 +408,7 @@ void wm_jack_get_status(const struct wm_jack *j, struct wm_jack_status *st)
 		return;
 	snprintf(st->client, sizeof st->client, "%s", jack_get_client_name(j->client));
 	st->sample_rate = j->sample_rate;
+	st->latency_frames = j->latency_frames;
 	st->period_frames = atomic_load((atomic_uint *)&j->period_frames);
 	st->dsp_load_pct = jack_cpu_load(j->client);
 	double period_us = 1e6 * st->period_frames / (j->sample_rate ? j->sample_rate : 1);
@@ -351,4 +421,9 @@ void wm_jack_get_status(const struct wm_jack *j, struct wm_jack_status *st)
 struct wm_engine *wm_jack_engine(const struct wm_jack *j)
 {
 	return j->engine;
+}
+
+struct wm_players *wm_jack_players(const struct wm_jack *j)
+{
+	return j->players;
 }

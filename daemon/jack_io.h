@@ -2,7 +2,10 @@
  * <jack/jack.h>. It opens the client, creates the engine from the tree's
  * current mix (so every parameter survives a reconnect), registers the ports,
  * runs the engine in the process callback, counts xruns, and reports server
- * loss through a file descriptor the control loop watches.
+ * loss through a file descriptor the control loop watches. The file
+ * players live with the engine: their audio is added to the channel inputs
+ * in the process callback, and their state keys the ducking. Port latency
+ * says the limiters' lookahead.
  *
  * Threads: everything here runs on the control thread except the JACK
  * callbacks, which touch only atomics and preallocated memory. */
@@ -23,6 +26,8 @@ struct wm_jack_config {
 	const char *connect_inputs;    /* regex or "" */
 	const char *connect_outputs;   /* regex or "" */
 	double meter_rate_hz;
+	const char *media_dir;         /* the players' folder */
+	double player_buffer_ms;       /* read-ahead per channel player */
 };
 
 struct wm_jack_status {
@@ -31,6 +36,7 @@ struct wm_jack_status {
 	char client[64];               /* the name JACK gave us */
 	uint32_t sample_rate;          /* Hz */
 	uint32_t period_frames;
+	uint32_t latency_frames;       /* outputs lag inputs by this (limiter lookahead) */
 	uint64_t xruns;                /* since start, across reconnects */
 	double dsp_load_pct;           /* JACK's whole-graph load */
 	double engine_load_pct;        /* our callback, last period */
@@ -61,5 +67,9 @@ void wm_jack_get_status(const struct wm_jack *jack, struct wm_jack_status *statu
 
 /* The live engine, or NULL while disconnected. */
 struct wm_engine *wm_jack_engine(const struct wm_jack *jack);
+
+/* The file players, or NULL while disconnected: they are made with the
+ * engine (at the server's sample rate) and go with it. */
+struct wm_players *wm_jack_players(const struct wm_jack *jack);
 
 #endif

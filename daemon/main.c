@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -22,6 +23,8 @@
 #include "control/tree.h"
 #include "daemon/config.h"
 #include "daemon/jack_io.h"
+#include "daemon/player.h"
+#include "daemon/player_hub.h"
 #include "engine/engine.h"
 #include "presets/scene.h"
 #include "presets/store.h"
@@ -46,6 +49,7 @@ struct daemon {
 	struct wm_sock *sock;
 	struct wm_osc *osc;            /* NULL when --osc-port 0 */
 	struct wm_store *store;
+	struct wm_player_hub players;
 	bool live_dirty;               /* changes not yet in live.json */
 	int64_t live_saved_ms;         /* last write of live.json */
 	struct wm_cmd_env env;
@@ -92,6 +96,7 @@ static void fill_health(void *arg, json_t *r)
 		json_object_set_new(jack, "client", json_string(js.client));
 		json_object_set_new(jack, "sample_rate", json_integer(js.sample_rate));
 		json_object_set_new(jack, "period", json_integer(js.period_frames));
+		json_object_set_new(jack, "latency_frames", json_integer(js.latency_frames));
 		json_object_set_new(jack, "dsp_load", json_real(round(js.dsp_load_pct * 100) / 100));
 		json_object_set_new(jack, "engine_load",
 				    json_real(round(js.engine_load_pct * 100) / 100));
@@ -127,7 +132,27 @@ static void fill_health(void *arg, json_t *r)
 	} else {
 		json_object_set_new(subs, "osc", subsystem("off", "--osc-port 0"));
 	}
+	wm_player_hub_health(&d->players, subs);
 	json_object_set_new(r, "subsystems", subs);
+}
+
+static json_t *level_db(float lin);
+
+/* Per zone, the limiter's and the ducking's gain reduction over the last
+ * meter interval, in dB (0 = none). */
+static void fill_gain_reduction(struct daemon *d, json_t *r)
+{
+	const struct wm_mix *mix = wm_tree_mix(d->tree);
+	if (!d->have_meters)
+		return;
+	json_t *zones = json_array();
+	for (int z = 0; z < mix->zones; z++) {
+		const struct wm_meter *m = &d->meters[mix->channels + z];
+		json_array_append_new(zones, json_pack("{s:i, s:o, s:o}", "zone", z + 1,
+						       "limit_gr_db", level_db(m->limit_gain),
+						       "duck_gr_db", level_db(m->duck_gain)));
+	}
+	json_object_set_new(r, "zones", zones);
 }
 
 static void fill_stats(void *arg, json_t *r)
@@ -175,6 +200,8 @@ static void fill_stats(void *arg, json_t *r)
 				  "send_failures", (json_int_t)os.send_failures, "subscribers",
 				  os.subscribers, "meter_subscribers", os.meter_subscribers));
 	}
+	wm_player_hub_stats(&d->players, r);
+	fill_gain_reduction(d, r);
 }
 
 static void on_change(void *arg, const struct wm_param_ref *ref, const struct wm_value *value,
@@ -270,10 +297,15 @@ static json_t *level_db(float lin)
 
 static json_t *meter_json(const struct wm_meter *m)
 {
-	return json_pack("{s:i, s:[o,o], s:[o,o]}",
-			 m->kind == WM_METER_CHANNEL ? "ch" : "zone", m->index + 1, "peak",
-			 level_db(m->peak[0]), level_db(m->peak[1]), "rms", level_db(m->rms[0]),
-			 level_db(m->rms[1]));
+	json_t *j = json_pack("{s:i, s:[o,o], s:[o,o]}",
+			      m->kind == WM_METER_CHANNEL ? "ch" : "zone", m->index + 1, "peak",
+			      level_db(m->peak[0]), level_db(m->peak[1]), "rms",
+			      level_db(m->rms[0]), level_db(m->rms[1]));
+	if (m->kind == WM_METER_ZONE) {
+		json_object_set_new(j, "limit_gr", level_db(m->limit_gain));
+		json_object_set_new(j, "duck_gr", level_db(m->duck_gain));
+	}
+	return j;
 }
 
 static void publish_meters(struct daemon *d)
@@ -311,14 +343,20 @@ static void drain_meters(struct wm_loop *loop, void *arg)
 			 * newest RMS, so no transient is lost between events. */
 			struct wm_meter *kept = &d->meters[slot];
 			float held[2] = { kept->peak[0], kept->peak[1] };
+			float held_gr[2] = { kept->limit_gain, kept->duck_gain };
 			*kept = *m;
 			for (int side = 0; side < 2 && d->meter_fresh[slot]; side++)
 				kept->peak[side] = fmaxf(held[side], m->peak[side]);
+			if (d->meter_fresh[slot]) {
+				kept->limit_gain = fminf(held_gr[0], m->limit_gain);
+				kept->duck_gain = fminf(held_gr[1], m->duck_gain);
+			}
 			d->meter_fresh[slot] = true;
 			d->meter_seq = m->seq;
 			d->have_meters = true;
 		}
 	}
+	wm_player_hub_drain(&d->players);
 	if (!d->have_meters || d->meter_seq == d->published_seq)
 		return;
 	if (wm_sock_has_subscribers(d->sock, WM_TOPIC_METERS))
@@ -339,6 +377,13 @@ static void note_trouble(struct daemon *d)
 		struct wm_engine_stats es;
 		wm_engine_get_stats(e, &es);
 		drops = es.command_drops + es.meter_drops;
+	}
+	/* A player that ran dry was heard as a gap: trouble too. */
+	struct wm_players *players = wm_jack_players(d->jack);
+	if (players) {
+		struct wm_player_stats ps;
+		wm_players_get_stats(players, &ps);
+		drops += ps.command_drops + ps.underruns;
 	}
 	if (js.xruns > d->seen_xruns) {
 		wm_warn("jack.xrun", "xruns=%llu new=%llu", (unsigned long long)js.xruns,
@@ -458,7 +503,9 @@ static int start(struct daemon *d)
 	struct wm_jack_config jc = { .server = c->jack_server, .client_name = c->jack_client,
 				     .connect_inputs = c->connect_inputs,
 				     .connect_outputs = c->connect_outputs,
-				     .meter_rate_hz = c->meter_rate_hz };
+				     .meter_rate_hz = c->meter_rate_hz,
+				     .media_dir = c->media_dir,
+				     .player_buffer_ms = c->player_buffer_ms };
 	d->jack = wm_jack_create(&jc, &err);
 	if (!d->jack || wm_jack_connect(d->jack, d->tree, false, &err) < 0) {
 		wm_error("jack.unavailable", "error=\"%s\"", err.msg);
@@ -467,10 +514,12 @@ static int start(struct daemon *d)
 	}
 	log_connected(d, "jack.connected");
 	d->connected_ms = wm_loop_now_ms();
+	d->players = (struct wm_player_hub){ .jack = d->jack, .channels = c->channels };
 	d->env = (struct wm_cmd_env){ .tree = d->tree, .store = d->store,
 				      .status = { .health = fill_health, .stats = fill_stats,
 						  .arg = d },
-				      .events = { .publish = publish_event, .arg = d } };
+				      .events = { .publish = publish_event, .arg = d },
+				      .players = wm_player_hub_ops(&d->players) };
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
 				     .mode = c->socket_mode, .listen_fd = -1 };
 	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
@@ -489,14 +538,20 @@ static int start(struct daemon *d)
 		}
 		wm_info("osc.listening", "address=\"%s\"", wm_osc_describe(d->osc));
 	}
+	d->players.sock = d->sock;
+	d->players.osc = d->osc;
+	if (mkdir(c->media_dir, 0750) < 0 && errno != EEXIST)
+		wm_warn("media.unavailable", "dir=\"%s\" error=\"%s\" msg=\"play will fail until "
+			"the media folder exists\"", c->media_dir, strerror(errno));
 	wm_loop_add_fd(d->loop, d->signal_fd, POLLIN, on_signal, d);
 	wm_loop_add_fd(d->loop, wm_jack_lost_fd(d->jack), POLLIN, on_jack_lost, d);
 	wm_loop_add_timer(d->loop, SUPERVISE_MS, supervise, d);
 	wm_loop_add_timer(d->loop, LIVE_TIMER_MS, persist_live, d);
 	wm_loop_add_timer(d->loop, (int)(1000.0 / c->meter_rate_hz), drain_meters, d);
 	d->backoff_ms = RECONNECT_MIN_MS;
-	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d state=\"%s\"",
-		WASHMIX_VERSION, c->socket_path, c->channels, c->zones, c->state_dir);
+	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d state=\"%s\" "
+		"media=\"%s\"", WASHMIX_VERSION, c->socket_path, c->channels, c->zones,
+		c->state_dir, c->media_dir);
 	return 0;
 }
 

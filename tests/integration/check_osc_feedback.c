@@ -312,10 +312,10 @@ static void check_meter_layout(const struct wm_osc_msg *m)
 	const double dc = 20.0 * log10(0.5);        /* -6.02 dBFS */
 	char want[64] = "ii";
 
-	memset(want + 2, 'f', 2 * CHANNELS + 4 * ZONES);
+	memset(want + 2, 'f', 2 * CHANNELS + 6 * ZONES);
 	ck_assert_msg(strcmp(m->types, want) == 0 && m->argv[0].i == CHANNELS &&
 		      m->argv[1].i == ZONES, "/meters must be i channels, i zones, 2 f per "
-		      "channel, 4 f per zone (%s); got %s", want, wm_osc_msg_str(m));
+		      "channel, 6 f per zone (%s); got %s", want, wm_osc_msg_str(m));
 	for (int k = 0; k < 2; k++)
 		ck_assert_msg(fabs(m->argv[2 + k].f - dc) < 0.1, "ch1 (DC 0.5) %s is %g dBFS; want "
 			      "%.2f: %s", k ? "rms" : "peak", (double)m->argv[2 + k].f, dc,
@@ -326,12 +326,15 @@ static void check_meter_layout(const struct wm_osc_msg *m)
 				      "silent ch%d %s is %g dBFS; want -120: %s", c, k ? "rms" : "peak",
 				      (double)m->argv[2 * c + k].f, wm_osc_msg_str(m));
 	for (int z = 1; z <= ZONES; z++)
-		for (int k = 0; k < 4; k++) {
-			int i = 2 + 2 * CHANNELS + 4 * (z - 1) + k;
+		for (int k = 0; k < 6; k++) {
+			int i = 2 + 2 * CHANNELS + 6 * (z - 1) + k;
+			/* Levels, then the limiter's and ducking's gain (0 dB: none). */
+			double want_db = k < 4 ? dc : 0.0;
 
-			ck_assert_msg(fabs(m->argv[i].f - dc) < 0.1, "zone%d %s is %g dBFS; want %.2f: "
-				      "%s", z, (const char *[]){ "peak_L", "peak_R", "rms_L", "rms_R" }[k],
-				      (double)m->argv[i].f, dc, wm_osc_msg_str(m));
+			ck_assert_msg(fabs(m->argv[i].f - want_db) < 0.1, "zone%d %s is %g dBFS; want "
+				      "%.2f: %s", z, (const char *[]){ "peak_L", "peak_R", "rms_L",
+				      "rms_R", "limit_gr", "duck_gr" }[k],
+				      (double)m->argv[i].f, want_db, wm_osc_msg_str(m));
 		}
 }
 

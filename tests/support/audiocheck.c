@@ -17,10 +17,13 @@
 #define DELAY_WINDOW 64
 #define STALE_PERIODS 8
 
+uint32_t wm_t_output_delay;
+
 void wm_expect_init(struct wm_mix_expect *m, uint32_t rate)
 {
 	memset(m, 0, sizeof *m);
 	m->rate = rate;
+	m->delay = wm_t_output_delay;
 }
 
 void wm_expect_add(struct wm_mix_expect *m, struct wm_sig sig, double gain)
@@ -38,7 +41,8 @@ double wm_expect_value(uint32_t frame, void *arg)
 	double v = 0.0;
 
 	for (int i = 0; i < m->n; i++)
-		v += m->term[i].gain * (double)wm_sig_value(&m->term[i].sig, frame, m->rate);
+		v += m->term[i].gain *
+		     (double)wm_sig_value(&m->term[i].sig, frame - m->delay, m->rate);
 	return v;
 }
 

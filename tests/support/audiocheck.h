@@ -20,12 +20,17 @@ typedef double (*wm_expect_fn)(uint32_t frame, void *arg);
  * samples the source wrote: what an ideal mixer puts out. */
 struct wm_mix_expect {
 	uint32_t rate;
+	uint32_t delay;         /* frames the output lags: wm_t_output_delay at init */
 	int n;
 	struct {
 		struct wm_sig sig;
 		double gain;
 	} term[16];
 };
+
+/* Frames washmixd's outputs lag its inputs (its limiters' lookahead): the
+ * daemon fixture sets it from `health` when a daemon is ready. */
+extern uint32_t wm_t_output_delay;
 
 void wm_expect_init(struct wm_mix_expect *m, uint32_t rate);
 void wm_expect_add(struct wm_mix_expect *m, struct wm_sig sig, double gain);

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/audiocheck.h"
 #include "tests/support/sockclient.h"
 
 #define LOG_TAIL_BYTES 3000
@@ -176,6 +177,9 @@ static void start_in_dir(struct wm_daemon *d, int channels, int zones, const cha
 		json_decref(h);
 		fail_with_log(d, "not ready within 10 s; last health reply: %s", last);
 	}
+	d->latency = (uint32_t)json_integer_value(
+		json_object_get(json_object_get(h, "jack"), "latency_frames"));
+	wm_t_output_delay = d->latency;
 	json_decref(h);
 }
 

@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "tests/support/proc.h"
 
@@ -45,6 +46,7 @@ struct wm_daemon {
 	char path[PATH_MAX];    /* the binary */
 	char client[64];        /* its JACK client name */
 	int channels, zones;
+	uint32_t latency;       /* frames its outputs lag its inputs (health) */
 	struct wm_proc *proc;
 };
 

@@ -410,6 +410,72 @@ START_TEST(tokenizer)
 }
 END_TEST
 
+/* The player verbs check channels, words and fades themselves, then hand
+ * over to the player ops with 0-based channels. */
+static int played_ch = -1, stopped_ch = -1;
+static char played_file[64];
+static bool played_loop;
+static double stopped_fade;
+
+static int t_play(void *arg, int ch, const char *file, bool loop, struct wm_err *err)
+{
+	(void)arg;
+	if (strcmp(file, "missing.wav") == 0)
+		return wm_err_set(err, WM_E_NOT_FOUND, "%s: no such file", file);
+	played_ch = ch;
+	played_loop = loop;
+	snprintf(played_file, sizeof played_file, "%s", file);
+	return 0;
+}
+
+static int t_stop(void *arg, int ch, double fade_ms, struct wm_err *err)
+{
+	(void)arg, (void)err;
+	stopped_ch = ch;
+	stopped_fade = fade_ms;
+	return 0;
+}
+
+static int t_info(void *arg, int ch, json_t *out, struct wm_err *err)
+{
+	(void)arg, (void)err;
+	json_object_set_new(out, "state", json_string(ch == played_ch ? "playing" : "idle"));
+	return 0;
+}
+
+START_TEST(player_verbs)
+{
+	expect_error("play 1 a.wav", "unavailable", "players");
+	expect_error("get ch/1/player", "unavailable", NULL);
+	env.players = (struct wm_player_ops){ .play = t_play, .stop = t_stop, .info = t_info };
+	expect_ok("play 3 voice/a.wav");
+	ck_assert_int_eq(played_ch, 2);
+	ck_assert_str_eq(played_file, "voice/a.wav");
+	ck_assert(!played_loop);
+	expect_ok("play 8 \"music/a bed.wav\" loop");
+	ck_assert_int_eq(played_ch, 7);
+	ck_assert(played_loop);
+	json_t *r = run("get ch/8/player");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "value"), "state")),
+			 "playing");
+	json_decref(r);
+	expect_ok("stop 2");
+	ck_assert_int_eq(stopped_ch, 1);
+	ck_assert(stopped_fade < 0);
+	expect_ok("stop 2 250");
+	ck_assert_double_eq(stopped_fade, 250.0);
+	expect_error("play 9 a.wav", "out_of_range", "1..8");
+	expect_error("play 0 a.wav", "out_of_range", NULL);
+	expect_error("play x a.wav", "bad_type", NULL);
+	expect_error("play 1 a.wav again", "wrong_args", "loop");
+	expect_error("play 1 missing.wav", "not_found", "missing.wav");
+	expect_error("stop 1 -5", "out_of_range", NULL);
+	expect_error("stop 1 later", "bad_type", NULL);
+	expect_error("get ch/9/player", "out_of_range", NULL);
+	expect_error("get ch/1/players", "unknown_path", NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("commands");
@@ -427,6 +493,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_reaches_engine_in_one_period);
 	tcase_add_test(tc, refused_batch_leaves_the_tree_as_it_was);
 	tcase_add_test(tc, tokenizer);
+	tcase_add_test(tc, player_verbs);
 	suite_add_tcase(s, tc);
 	return s;
 }
