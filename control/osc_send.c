@@ -65,6 +65,7 @@ void wm_osc_add_value(lo_message msg, const struct wm_value *value)
 		lo_message_add_int32(msg, value->on ? 1 : 0);
 		break;
 	case WM_TYPE_STRING:
+	case WM_TYPE_ENUM: /* by name */
 		lo_message_add_string(msg, value->text);
 		break;
 	}

@@ -20,6 +20,7 @@ json_t *wm_json_value(const struct wm_value *value)
 	case WM_TYPE_BOOL:
 		return json_boolean(value->on);
 	case WM_TYPE_STRING:
+	case WM_TYPE_ENUM: /* by name, as a person types it */
 		return json_string(value->text);
 	}
 	return json_null();

@@ -113,6 +113,22 @@ static int check_number(const struct wm_param_info *info, const char *path,
 	return 0;
 }
 
+/* The index of text among an enum row's choices; -1 when absent. */
+static int find_choice(const struct wm_param_info *info, const char *text)
+{
+	for (int i = 0; info->choices[i]; i++)
+		if (strcmp(text, info->choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void set_choice(const struct wm_param_info *info, int i, struct wm_value *value)
+{
+	value->type = WM_TYPE_ENUM;
+	value->num = i;
+	snprintf(value->text, sizeof value->text, "%s", info->choices[i]);
+}
+
 static int want(const struct wm_param_info *info, const char *path,
 		const char *got, struct wm_err *err)
 {
@@ -128,6 +144,10 @@ static int want(const struct wm_param_info *info, const char *path,
 		return wm_err_set(err, WM_E_BAD_TYPE,
 				  "%s wants 0 or 1 (also on/off, true/false, yes/no); got %s",
 				  path, got);
+	case WM_TYPE_ENUM:
+		return wm_err_set(err, WM_E_BAD_TYPE, "%s wants one of %s%s%s; got %s", path,
+				  info->choices[0], info->choices[1] ? ", " : "",
+				  info->choices[1] ? info->choices[1] : "", got);
 	case WM_TYPE_STRING:
 		break;
 	}
@@ -172,6 +192,12 @@ int wm_param_parse_value(const struct wm_param_ref *ref, const char *text,
 		if (check_name(path, text, SIZE_MAX, err) < 0)
 			return -1;
 		memcpy(value->text, text, strlen(text) + 1);
+		return 0;
+	case WM_TYPE_ENUM:
+		rc = find_choice(info, text);
+		if (rc < 0)
+			return want(info, path, quoted, err);
+		set_choice(info, rc, value);
 		return 0;
 	}
 	return wm_err_set(err, WM_E_INTERNAL, "%s: unknown value type", path);
@@ -222,6 +248,16 @@ int wm_param_check_value(const struct wm_param_ref *ref, struct wm_value *value,
 			return want(info, path, value->type == WM_TYPE_BOOL ? "a boolean" :
 				    "a number", err);
 		return check_name(path, value->text, sizeof value->text, err);
+	case WM_TYPE_ENUM:
+		/* A choice by number: its index. */
+		if (value->type == WM_TYPE_BOOL || value->num != floor(value->num) ||
+		    !(value->num >= info->min && value->num <= info->max)) {
+			snprintf(got, sizeof got, "%g", value->num);
+			return want(info, path, value->type == WM_TYPE_BOOL ? "a boolean" : got,
+				    err);
+		}
+		set_choice(info, (int)value->num, value);
+		return 0;
 	}
 	return wm_err_set(err, WM_E_INTERNAL, "%s: unknown value type", path);
 }

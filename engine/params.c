@@ -12,6 +12,8 @@
 
 #include "engine/text.h"
 
+static const char *const duck_roles[] = { "off", "key", "duck", NULL };
+
 static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_CH_GAIN] = { WM_PARAM_CH_GAIN, "ch/N/gain", WM_TYPE_DB,
 		WM_GAIN_FLOOR_DB, WM_GAIN_MAX_DB, 0.0, "dB",
@@ -28,6 +30,10 @@ static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_CH_SOLO] = { WM_PARAM_CH_SOLO, "ch/N/solo", WM_TYPE_BOOL,
 		0.0, 1.0, 0.0, "",
 		"While any channel is soloed, only soloed channels are heard." },
+	[WM_PARAM_CH_DUCK] = { WM_PARAM_CH_DUCK, "ch/N/duck", WM_TYPE_ENUM,
+		0.0, WM_DUCK_ROLES - 1, WM_DUCK_OFF, "",
+		"Ducking role: key (a voice that ducks), duck (music that is ducked) or off.",
+		duck_roles },
 	[WM_PARAM_CH_SEND] = { WM_PARAM_CH_SEND, "ch/N/send/Z", WM_TYPE_DB,
 		WM_GAIN_FLOOR_DB, WM_GAIN_MAX_DB, 0.0, "dB",
 		"Level from the channel into zone Z in dB; -inf keeps it out of the zone." },
@@ -40,9 +46,27 @@ static const struct wm_param_info params[WM_PARAM_COUNT] = {
 	[WM_PARAM_ZONE_MUTE] = { WM_PARAM_ZONE_MUTE, "zone/Z/mute", WM_TYPE_BOOL,
 		0.0, 1.0, 0.0, "",
 		"Silence the zone's speakers." },
+	[WM_PARAM_ZONE_LIMIT] = { WM_PARAM_ZONE_LIMIT, "zone/Z/limit", WM_TYPE_FLOAT,
+		WM_LIMIT_MIN_DB, WM_LIMIT_MAX_DB, WM_LIMIT_DEFAULT_DB, "dBFS",
+		"Safety limiter ceiling: no sample sent to the zone's speakers exceeds it." },
 	[WM_PARAM_ZONE_NAME] = { WM_PARAM_ZONE_NAME, "zone/Z/name", WM_TYPE_STRING,
 		0.0, 0.0, 0.0, "",
 		"Zone label, 1 to 63 bytes of printable UTF-8." },
+	[WM_PARAM_DUCK_THRESHOLD] = { WM_PARAM_DUCK_THRESHOLD, "duck/threshold", WM_TYPE_FLOAT,
+		-90.0, 0.0, -40.0, "dB",
+		"A key channel louder than this in a zone (after its gain and send) ducks the zone." },
+	[WM_PARAM_DUCK_DEPTH] = { WM_PARAM_DUCK_DEPTH, "duck/depth", WM_TYPE_FLOAT,
+		0.0, 60.0, 12.0, "dB",
+		"How far ducked channels go down while a key is active." },
+	[WM_PARAM_DUCK_ATTACK] = { WM_PARAM_DUCK_ATTACK, "duck/attack", WM_TYPE_FLOAT,
+		0.0, 5000.0, 10.0, "ms",
+		"Time to go down by the full depth when a key starts." },
+	[WM_PARAM_DUCK_HOLD] = { WM_PARAM_DUCK_HOLD, "duck/hold", WM_TYPE_FLOAT,
+		0.0, 10000.0, 200.0, "ms",
+		"Time to stay down after the key stops, so pauses between words do not pump." },
+	[WM_PARAM_DUCK_RELEASE] = { WM_PARAM_DUCK_RELEASE, "duck/release", WM_TYPE_FLOAT,
+		0.0, 30000.0, 300.0, "ms",
+		"Time to come back up by the full depth after the hold." },
 };
 
 /* The leaf names after "ch/N/" and "zone/Z/", in tree order. */
@@ -70,6 +94,43 @@ const struct wm_param_info *wm_param_info(enum wm_param_id id)
 	if ((int)id < 0 || id >= WM_PARAM_COUNT)
 		return NULL;
 	return &params[id];
+}
+
+bool wm_param_has_channel(enum wm_param_id id)
+{
+	return id >= WM_PARAM_CH_GAIN && id <= WM_PARAM_CH_NAME;
+}
+
+bool wm_param_has_zone(enum wm_param_id id)
+{
+	return id == WM_PARAM_CH_SEND || (id >= WM_PARAM_ZONE_GAIN && id <= WM_PARAM_ZONE_NAME);
+}
+
+/* The leaf of a duck/... parameter, or NULL. */
+static const char *duck_leaf(enum wm_param_id id)
+{
+	static const char *const leaves[] = { "threshold", "depth", "attack", "hold", "release" };
+
+	if (id < WM_PARAM_DUCK_THRESHOLD || id > WM_PARAM_DUCK_RELEASE)
+		return NULL;
+	return leaves[id - WM_PARAM_DUCK_THRESHOLD];
+}
+
+/* The field of a duck/... parameter. */
+static double *duck_field(struct wm_duck_state *duck, enum wm_param_id id)
+{
+	switch (id) {
+	case WM_PARAM_DUCK_THRESHOLD:
+		return &duck->threshold_db;
+	case WM_PARAM_DUCK_DEPTH:
+		return &duck->depth_db;
+	case WM_PARAM_DUCK_ATTACK:
+		return &duck->attack_ms;
+	case WM_PARAM_DUCK_HOLD:
+		return &duck->hold_ms;
+	default:
+		return &duck->release_ms;
+	}
 }
 
 /* A 1-based index as written in a path: decimal digits, no sign, no
@@ -182,8 +243,18 @@ int wm_param_format_path(const struct wm_param_ref *ref, char *buf, size_t len)
 				return snprintf(buf, len, "ch/%d/%s", ref->ch + 1,
 						ch_leaves[i].leaf);
 		break;
+	case WM_PARAM_CH_DUCK:
+		return snprintf(buf, len, "ch/%d/duck", ref->ch + 1);
 	case WM_PARAM_CH_SEND:
 		return snprintf(buf, len, "ch/%d/send/%d", ref->ch + 1, ref->zone + 1);
+	case WM_PARAM_ZONE_LIMIT:
+		return snprintf(buf, len, "zone/%d/limit", ref->zone + 1);
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE:
+		return snprintf(buf, len, "duck/%s", duck_leaf(ref->id));
 	case WM_PARAM_ZONE_GAIN:
 	case WM_PARAM_ZONE_MUTE:
 	case WM_PARAM_ZONE_NAME:
@@ -209,10 +280,10 @@ static bool ref_ok(const struct wm_mix *mix, const struct wm_param_ref *ref)
 
 	if ((int)id < 0 || id >= WM_PARAM_COUNT)
 		return false;
-	if (id <= WM_PARAM_CH_NAME && (ref->ch < 0 || ref->ch >= mix->channels ||
-				       ref->ch >= WM_MAX_CHANNELS))
+	if (wm_param_has_channel(id) && (ref->ch < 0 || ref->ch >= mix->channels ||
+					 ref->ch >= WM_MAX_CHANNELS))
 		return false;
-	if ((id == WM_PARAM_CH_SEND || id >= WM_PARAM_ZONE_GAIN) &&
+	if (wm_param_has_zone(id) &&
 	    (ref->zone < 0 || ref->zone >= mix->zones || ref->zone >= WM_MAX_ZONES))
 		return false;
 	return true;
@@ -246,6 +317,10 @@ void wm_param_get(const struct wm_mix *mix, const struct wm_param_ref *ref,
 	case WM_PARAM_CH_SOLO:
 		value->on = ch->solo;
 		break;
+	case WM_PARAM_CH_DUCK:
+		value->num = ch->duck;
+		snprintf(value->text, sizeof value->text, "%s", info->choices[ch->duck]);
+		break;
 	case WM_PARAM_CH_SEND:
 		value->num = ch->send_db[ref->zone];
 		break;
@@ -258,9 +333,22 @@ void wm_param_get(const struct wm_mix *mix, const struct wm_param_ref *ref,
 	case WM_PARAM_ZONE_MUTE:
 		value->on = zone->mute;
 		break;
+	case WM_PARAM_ZONE_LIMIT:
+		value->num = zone->limit_db;
+		break;
 	case WM_PARAM_ZONE_NAME:
 		memcpy(value->text, zone->name, sizeof value->text);
 		break;
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE: {
+		struct wm_duck_state duck = mix->duck;
+
+		value->num = *duck_field(&duck, ref->id);
+		break;
+	}
 	case WM_PARAM_COUNT:
 		break;
 	}
@@ -315,6 +403,12 @@ bool wm_param_set(struct wm_mix *mix, const struct wm_param_ref *ref,
 		return set_bool(&ch->mute, value);
 	case WM_PARAM_CH_SOLO:
 		return set_bool(&ch->solo, value);
+	case WM_PARAM_CH_DUCK:
+		if (!(value->num >= 0 && value->num < WM_DUCK_ROLES) ||
+		    ch->duck == (enum wm_duck_role)value->num)
+			return false;
+		ch->duck = (enum wm_duck_role)value->num;
+		return true;
 	case WM_PARAM_CH_SEND:
 		return set_num(&ch->send_db[ref->zone], value->num);
 	case WM_PARAM_CH_NAME:
@@ -323,8 +417,16 @@ bool wm_param_set(struct wm_mix *mix, const struct wm_param_ref *ref,
 		return set_num(&zone->gain_db, value->num);
 	case WM_PARAM_ZONE_MUTE:
 		return set_bool(&zone->mute, value);
+	case WM_PARAM_ZONE_LIMIT:
+		return set_num(&zone->limit_db, value->num);
 	case WM_PARAM_ZONE_NAME:
 		return set_name(zone->name, value->text);
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE:
+		return set_num(duck_field(&mix->duck, ref->id), value->num);
 	case WM_PARAM_COUNT:
 		break;
 	}
@@ -365,8 +467,10 @@ bool wm_param_next(const struct wm_mix *mix, struct wm_param_ref *ref)
 			*ref = (struct wm_param_ref){ WM_PARAM_ZONE_GAIN, -1, 0 };
 		return true;
 	case WM_PARAM_ZONE_GAIN:
-	case WM_PARAM_ZONE_MUTE:
 		ref->id++;
+		return true;
+	case WM_PARAM_ZONE_MUTE:
+		ref->id = WM_PARAM_ZONE_NAME;
 		return true;
 	case WM_PARAM_ZONE_NAME:
 		if (ref->zone + 1 < mix->zones) {
@@ -374,6 +478,15 @@ bool wm_param_next(const struct wm_mix *mix, struct wm_param_ref *ref)
 			return true;
 		}
 		return false;
+	/* Not walked yet: the paths of the issue-5 parameters land with the
+	 * parser (main); until then the tree order is the old one. */
+	case WM_PARAM_CH_DUCK:
+	case WM_PARAM_ZONE_LIMIT:
+	case WM_PARAM_DUCK_THRESHOLD:
+	case WM_PARAM_DUCK_DEPTH:
+	case WM_PARAM_DUCK_ATTACK:
+	case WM_PARAM_DUCK_HOLD:
+	case WM_PARAM_DUCK_RELEASE:
 	case WM_PARAM_COUNT:
 		break;
 	}
