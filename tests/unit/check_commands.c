@@ -164,24 +164,30 @@ START_TEST(get_and_set)
 }
 END_TEST
 
+/* Frames of one test period: 64, plus the limiters' lookahead so that
+ * the period's last input frame has come out at its end. */
+#define PERIOD_MAX 256
+
 START_TEST(set_reaches_engine)
 {
 	/* After a set with ramp 0, one period carries the new gain. */
 	expect_ok("set ch/1/gain -6 0");
-	float in_l[64], in_r[64], zero[64] = { 0 };
-	for (int i = 0; i < 64; i++)
+	uint32_t lat = wm_engine_latency_frames(engine), n = 64 + lat;
+	float in_l[PERIOD_MAX], in_r[PERIOD_MAX], zero[PERIOD_MAX] = { 0 };
+	ck_assert_uint_le(n, PERIOD_MAX);
+	for (int i = 0; i < PERIOD_MAX; i++)
 		in_l[i] = in_r[i] = 0.5f;
 	const float *ins[15];
 	ins[0] = in_l, ins[1] = in_r;
 	for (int i = 2; i < 15; i++)
 		ins[i] = zero;
-	float outs[4][64];
+	float outs[4][PERIOD_MAX];
 	float *outp[4] = { outs[0], outs[1], outs[2], outs[3] };
 	ck_assert_int_eq(wm_engine_input_ports(engine), 15); /* channel 3 is mono */
-	wm_engine_process_rt(engine, ins, outp, 64);
+	wm_engine_process_rt(engine, ins, outp, n);
 	double want = 0.5 * pow(10, -6.0 / 20);
-	ck_assert_double_eq_tol(outs[0][0], want, 1e-6);
-	ck_assert_double_eq_tol(outs[3][63], want, 1e-6);
+	ck_assert_double_eq_tol(outs[0][lat], want, 1e-6);
+	ck_assert_double_eq_tol(outs[3][n - 1], want, 1e-6);
 }
 END_TEST
 
@@ -194,18 +200,22 @@ static void count_changes(void *arg, const struct wm_param_ref *ref,
 	announced++;
 }
 
-/* One period of DC 0.5 on every input; returns zone 1 left's last sample. */
+/* One period of DC 1/16 on every input (the sum stays under the zone
+ * limiter's ceiling); returns zone 1 left's sample for the period's last
+ * input frame, which comes out the limiters' latency later. */
 static float run_period(void)
 {
-	static float dc[64], zero_out[4][64];
-	for (int i = 0; i < 64; i++)
-		dc[i] = 0.5f;
+	static float dc[PERIOD_MAX], zero_out[4][PERIOD_MAX];
+	uint32_t n = 64 + wm_engine_latency_frames(engine);
+	ck_assert_uint_le(n, PERIOD_MAX);
+	for (int i = 0; i < PERIOD_MAX; i++)
+		dc[i] = 1.0f / 16;
 	const float *ins[15];
 	for (int i = 0; i < 15; i++)
 		ins[i] = dc;
 	float *outp[4] = { zero_out[0], zero_out[1], zero_out[2], zero_out[3] };
-	wm_engine_process_rt(engine, ins, outp, 64);
-	return zero_out[0][63];
+	wm_engine_process_rt(engine, ins, outp, n);
+	return zero_out[0][n - 1];
 }
 
 START_TEST(batch_reaches_engine_in_one_period)
@@ -225,10 +235,10 @@ START_TEST(batch_reaches_engine_in_one_period)
 	ck_assert(isinf(get_number("ch/1/gain")));
 	ck_assert_int_eq(wm_tree_commit(tree, &err), 0);
 	ck_assert_int_eq(announced, 4); /* gain and fader of two channels */
-	/* 7 stereo channels of 0.5 at unity plus mono channel 3 at -3 dB into
+	/* 7 stereo channels of 1/16 at unity plus mono channel 3 at -3 dB into
 	 * zone 1 left; channels 1 and 2 are now silent, both in this period. */
-	ck_assert_double_eq_tol(before, 7 * 0.5 + 0.5 * cos(M_PI / 4), 1e-6);
-	ck_assert_double_eq_tol(run_period(), before - 1.0, 1e-6);
+	ck_assert_double_eq_tol(before, (7 + cos(M_PI / 4)) / 16, 1e-6);
+	ck_assert_double_eq_tol(run_period(), before - 2.0 / 16, 1e-6);
 }
 END_TEST
 
