@@ -55,7 +55,7 @@ int wm_cmd_play(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *
 {
 	const struct wm_player_ops *ops = &ctx->env->players;
 	bool loop = false;
-	int ch;
+	int ch = 0;
 	if (parse_channel(ctx, w->word[1], &ch, err) < 0)
 		return -1;
 	if (w->count == 4) {
@@ -77,7 +77,7 @@ int wm_cmd_stop(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *
 {
 	const struct wm_player_ops *ops = &ctx->env->players;
 	double fade_ms = -1;
-	int ch;
+	int ch = 0;
 	if (parse_channel(ctx, w->word[1], &ch, err) < 0)
 		return -1;
 	if (w->count == 3 &&
@@ -94,11 +94,13 @@ bool wm_cmd_get_player(const struct wm_cmd_ctx *ctx, const char *path, json_t *r
 		       struct wm_err *err, int *rc)
 {
 	char number[16];
-	int ch, used = 0;
+	int ch = 0, used = 0;
 	if (sscanf(path, "ch/%15[0-9]/player%n", number, &used) != 1 || path[used] != '\0')
 		return false;
+	/* A path like any other: a channel that is not there is unknown. */
 	if (parse_channel(ctx, number, &ch, err) < 0) {
-		*rc = -1;
+		*rc = wm_err_set(err, WM_E_UNKNOWN_PATH, "no parameter %.32s: channels are 1..%d",
+				 path, wm_tree_mix(ctx->env->tree)->channels);
 		return true;
 	}
 	if (!ctx->env->players.info) {

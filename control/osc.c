@@ -391,7 +391,7 @@ static bool handle_player(struct request *rq, const char *address, const char *t
 	json_t *reply = wm_command_run_words(&ctx, &words);
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		const json_t *info = query ? json_object_get(reply, "value") : reply;
-		send_player(rq->osc, rq->peer, atoi(number), info);
+		send_player(rq->osc, rq->peer, (int)strtol(number, NULL, 10), info);
 	} else {
 		error_from_reply(reply, &err);
 		send_error(rq, address, &err);

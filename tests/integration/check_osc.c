@@ -460,11 +460,13 @@ START_TEST(test_bundle_changes_land_in_the_same_period)
 	/* ch1 only into zone 1, ch2 only into zone 2: each zone shows one */
 	feed(1, "ch1_L");
 	feed(2, "ch2_L");
+	/* Sends first: both at 0.5 into one zone would pass the limiter's
+	 * ceiling, and its release would still be recovering below. */
+	wm_t_ok(cl, "set ch/1/send/2 -inf 0");
+	wm_t_ok(cl, "set ch/2/send/1 -inf 0");
 	wm_src_stage(src, 1, wm_sig_dc(0.5f));
 	wm_src_stage(src, 2, wm_sig_dc(0.5f));
 	wm_t_commit(src);
-	wm_t_ok(cl, "set ch/1/send/2 -inf 0");
-	wm_t_ok(cl, "set ch/2/send/1 -inf 0");
 	changed_at = wm_src_now(src);
 	capture_settled();
 	LEVEL(ZL1, 0.5, "ch1 alone in zone1_L");

@@ -31,14 +31,14 @@
 
 static struct wm_jackd jackd;
 static struct wm_daemon wd;
-static char media[PATH_MAX];
+static char media[PATH_MAX + 16];
 static struct wm_src *src;
 static struct wm_sink *sink;
 static struct wm_client *cl;
 
 static void up(void)
 {
-	static char dir[PATH_MAX], flag[PATH_MAX + 16];
+	static char dir[PATH_MAX], flag[PATH_MAX + 64];
 	snprintf(dir, sizeof dir, "%s/player.XXXXXX", wm_tmpdir());
 	ck_assert(mkdtemp(dir) != NULL);
 	snprintf(media, sizeof media, "%s/media", dir);

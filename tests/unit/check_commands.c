@@ -481,7 +481,7 @@ START_TEST(player_verbs)
 	expect_error("play 1 missing.wav", "not_found", "missing.wav");
 	expect_error("stop 1 -5", "out_of_range", NULL);
 	expect_error("stop 1 later", "bad_type", NULL);
-	expect_error("get ch/9/player", "out_of_range", NULL);
+	expect_error("get ch/9/player", "unknown_path", "1..8");
 	expect_error("get ch/1/players", "unknown_path", NULL);
 }
 END_TEST
