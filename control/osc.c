@@ -361,7 +361,7 @@ static bool handle_player(struct request *rq, const char *address, const char *t
 	struct wm_err err = { 0 };
 	size_t argc = strlen(types);
 	double num = 0;
-	bool play = leaf[1] == 'l' && leaf[2] == 'a', query = strcmp(leaf, "player") == 0;
+	bool play = strcmp(leaf, "play") == 0, query = strcmp(leaf, "player") == 0;
 	bool ok = play ? (argc == 1 || argc == 2) && (types[0] == LO_STRING || types[0] == LO_SYMBOL) &&
 				 (argc == 1 || types[1] == LO_TRUE || types[1] == LO_FALSE ||
 				  arg_number(types[1], argv[1], &num))

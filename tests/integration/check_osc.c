@@ -527,6 +527,95 @@ END_TEST
 
 /* --- the real oscsend ------------------------------------------------------ */
 
+/* --- players ---------------------------------------------------------------- */
+
+/* A 16-bit stereo WAV of `frames` frames of a constant, in the daemon's
+ * default media folder (STATE_DIR/media). */
+static void write_tone(const char *name, long frames)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/state/media/%s", wd.dir, name);
+	FILE *f = fopen(path, "wb");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	uint32_t data = (uint32_t)frames * 4, riff = data + 36, fmt_len = 16, rate = 48000,
+		 bps = 48000 * 4;
+	uint16_t pcm = 1, chans = 2, align = 4, bits = 16;
+	fwrite("RIFF", 1, 4, f);
+	fwrite(&riff, 4, 1, f);
+	fwrite("WAVEfmt ", 1, 8, f);
+	fwrite(&fmt_len, 4, 1, f);
+	fwrite(&pcm, 2, 1, f);
+	fwrite(&chans, 2, 1, f);
+	fwrite(&rate, 4, 1, f);
+	fwrite(&bps, 4, 1, f);
+	fwrite(&align, 2, 1, f);
+	fwrite(&bits, 2, 1, f);
+	fwrite("data", 1, 4, f);
+	fwrite(&data, 4, 1, f);
+	int16_t v = 1000;
+	for (long i = 0; i < 2 * frames; i++)
+		fwrite(&v, 2, 1, f);
+	fclose(f);
+}
+
+/* /ch/N/player s state s file f position f length */
+static void expect_player(const char *path, const char *state, const char *file)
+{
+	const struct wm_osc_msg *m = wm_t_osc_take(ctl, path, 2000);
+	ck_assert_msg(strcmp(m->types, "ssff") == 0 && strcmp(m->argv[1].s, file) == 0 &&
+		      (!state || strcmp(m->argv[0].s, state) == 0),
+		      "want %s s %s s %s f f; got %s", path, state ? state : "*", file,
+		      wm_osc_msg_str(m));
+}
+
+START_TEST(test_players_over_osc)
+{
+	write_tone("tone.wav", 4800);
+	wm_osc_send(ctl, "/ch/2/play", "s", "tone.wav");
+	expect_player("/ch/2/player", NULL, "tone.wav");
+	wm_osc_send(ctl, "/ch/2/player", "");
+	expect_player("/ch/2/player", NULL, "tone.wav");
+	/* Change subscribers hear how plays go, whoever started them. */
+	wm_osc_send(ctl, "/subscribe", "");
+	wm_t_osc_take(ctl, "/subscribe/reply", 2000);
+	wm_osc_clear(ctl);
+	wm_t_ok(cl, "play 2 tone.wav");
+	/* Each message carries the state at the time: a restart's STOPPED
+	 * for the earlier play already says "playing". */
+	for (int i = 0; i < 4; i++) {
+		const struct wm_osc_msg *m = wm_t_osc_take(ctl, "/ch/2/player", 2000);
+		if (strcmp(m->argv[0].s, "ended") == 0)
+			break;
+		ck_assert_msg(i < 3 && strcmp(m->argv[0].s, "playing") == 0,
+			      "want /ch/2/player playing..., then ended; got %s",
+			      wm_osc_msg_str(m));
+	}
+	wm_osc_send(ctl, "/ch/2/play", "sT", "tone.wav");
+	expect_player("/ch/2/player", NULL, "tone.wav");
+	wm_osc_clear(ctl);
+	wm_osc_send(ctl, "/ch/2/stop", "f", 0.0);
+	expect_player("/ch/2/player", NULL, "tone.wav");
+	wm_osc_send(ctl, "/unsubscribe", "");
+	wm_osc_send(ctl, "/ch/2/play", "i", 5);
+	wm_t_osc_expect_error(ctl, "/ch/2/play", "wrong_args");
+	wm_osc_send(ctl, "/ch/9/play", "s", "tone.wav");
+	wm_t_osc_expect_error(ctl, "/ch/9/play", "out_of_range");
+	wm_osc_send(ctl, "/ch/2/play", "s", "../tone.wav");
+	wm_t_osc_expect_error(ctl, "/ch/2/play", "bad_path");
+	wm_osc_send(ctl, "/ch/2/play", "s", "none.wav");
+	wm_t_osc_expect_error(ctl, "/ch/2/play", "not_found");
+	wm_osc_send(ctl, "/ch/2/duck", "s", "key");
+	wm_osc_send(ctl, "/ping", "");
+	wm_t_osc_take(ctl, "/ping/reply", 2000);
+	json_t *r = wm_t_assert_ok(wm_t_request(cl, "get ch/2/duck"), "get duck");
+	ck_assert_str_eq(wm_t_strval(json_object_get(r, "value")), "key");
+	json_decref(r);
+	wm_osc_send(ctl, "/ch/2/duck", "i", 0);
+	wm_osc_send(ctl, "/ch/2/duck", "");
+	wm_t_osc_expect_str(ctl, "/ch/2/duck", "off");
+}
+END_TEST
+
 START_TEST(test_oscsend_from_liblo_tools_mutes_channel_1)
 {
 	char port[16], out[600], err[600], perr[256], st[96];
@@ -572,6 +661,7 @@ static Suite *osc_suite(void)
 	tcase_add_test(tc, test_refused_sets_answer_error_then_the_current_value);
 	tcase_add_test(tc, test_bundle_changes_land_in_the_same_period);
 	tcase_add_test(tc, test_oscsend_from_liblo_tools_mutes_channel_1);
+	tcase_add_test(tc, test_players_over_osc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -132,17 +132,33 @@ static bool guess_delay(const struct wm_sink *k, int port, uint32_t at, wm_expec
  * builds, two suites at once) the sink's frame time for the period after a
  * skipped cycle can also lag one period behind its data, so one period
  * ahead is accepted too, only after an xrun. */
+/* How many frames from x[0] match the expectation shifted by k periods. */
+static uint32_t shifted_run(const float *x, uint32_t f0, uint32_t n, uint32_t plen, int k,
+			    wm_expect_fn fn, void *arg, double abs_tol, double rel_tol)
+{
+	uint32_t j = 0;
+
+	while (j < n && within(x[j], fn(f0 + j - (uint32_t)k * plen, arg), abs_tol, rel_tol))
+		j++;
+	return j;
+}
+
+/* A period that is stale as a whole, or only at its start: a client with
+ * latency (washmixd's limiter lookahead) that missed a cycle puts out the
+ * end of its delay line from before the missed cycle first, then carries
+ * on in time. So a prefix may match an earlier cycle and the rest the
+ * expectation itself. */
 static bool stale_period(const float *x, uint32_t f0, uint32_t n, uint32_t plen,
 			 wm_expect_fn fn, void *arg, double abs_tol, double rel_tol)
 {
 	for (int k = -1; k <= STALE_PERIODS; k++) {
-		uint32_t j = 0;
-
 		if (k == 0)
 			continue;
-		while (j < n && within(x[j], fn(f0 + j - (uint32_t)k * plen, arg), abs_tol, rel_tol))
-			j++;
+		uint32_t j = shifted_run(x, f0, n, plen, k, fn, arg, abs_tol, rel_tol);
 		if (j == n)
+			return true;
+		if (j > 0 && shifted_run(x + j, f0 + j, n - j, plen, 0, fn, arg, abs_tol,
+					 rel_tol) == n - j)
 			return true;
 	}
 	return false;

@@ -56,9 +56,11 @@ struct wm_cmp {
  *
  * Only when the sink saw an xrun during the capture, a period that matches
  * the expectation of 1..8 periods earlier is taken for what JACK hands a
- * client after an xrun (an upstream buffer from an earlier cycle): it is
- * skipped and counted in `stale`, and fails the check when stale frames are
- * more than a quarter of the range. Without an xrun a late period fails. */
+ * client after an xrun (an upstream buffer from an earlier cycle), and so
+ * is one whose start does and whose rest is on time (a client with latency
+ * that missed a cycle): it is skipped and counted in `stale`, and fails the
+ * check when stale frames are more than a quarter of the range. Without an
+ * xrun a late period fails. */
 bool wm_compare(const struct wm_sink *k, int port, uint32_t from, uint32_t to,
 		wm_expect_fn fn, void *arg, double abs_tol, double rel_tol,
 		struct wm_cmp *res);

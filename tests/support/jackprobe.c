@@ -10,6 +10,7 @@
  *
  * The callbacks do no allocation, locking, logging or system calls. */
 #include "tests/support/jackprobe.h"
+#include "tests/support/proc.h"
 
 #include <check.h>
 #include <errno.h>
@@ -325,6 +326,12 @@ void wm_t_connect(struct wm_src *s, const char *from, const char *to)
 	char err[512];
 
 	ck_assert_msg(wm_probe_connect(s, from, to, err, sizeof err) == 0, "%s", err);
+	/* The server switches to the new graph at a cycle boundary, and a
+	 * client with latency (washmixd's limiter lookahead) still puts out
+	 * its delay line's older samples during the cycle after: give it
+	 * three periods, so a check of the next capture sees the connection
+	 * from its first frame. */
+	wm_sleep_ms(20);
 }
 
 int64_t wm_t_set(struct wm_src *s, int port, struct wm_sig sig)
