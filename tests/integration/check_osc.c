@@ -31,7 +31,9 @@
 #define CHANNELS 8
 #define ZONES 2
 #define RAMP_FRAMES 960                 /* the default 20 ms at 48 kHz */
-#define SETTLE (WM_T_PERIOD + RAMP_FRAMES + WM_T_PERIOD)
+/* The period that takes the change, the ramp, the limiter's lookahead,
+ * and a period of slack for a cycle lost to an xrun. */
+#define SETTLE (WM_T_PERIOD + RAMP_FRAMES + wm_t_output_delay + 2 * WM_T_PERIOD)
 #define ZL1 1                           /* sink ports */
 #define ZR1 2
 #define ZL2 3
