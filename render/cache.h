@@ -53,11 +53,18 @@ bool wm_cache_up(struct wm_cache *cache);
 /* Look key up: on a hit fills *data (malloc'd) and *len and returns 1; a
  * miss returns 0; an error returns -1 with err (the caller renders
  * uncached). meta_json, when not NULL, gets the stored metadata as a JSON
- * object text (malloc'd) on a hit. */
+ * object text (malloc'd) on a hit. A "none" cache, a server that is down
+ * and a malformed key (not 64 lowercase hex digits) are errors:
+ * WM_E_UNAVAILABLE ("the render cache is off (--redis none)", "... is
+ * down ...") or WM_E_BAD_REQUEST. The metadata keeps the top-level scalars
+ * put stored; a value that reads as a JSON number or true/false comes back
+ * as one, everything else as a string. */
 int wm_cache_get(struct wm_cache *cache, const char *key, void **data, size_t *len,
 		 char **meta_json, struct wm_err *err);
 
-/* Store data under key with the TTL; meta_json is a JSON object's text.
+/* Store data under key with the TTL; meta_json is a JSON object's text
+ * (NULL: none); its top-level scalars become the metadata hash (nested
+ * values and nulls are left out) and replace what was stored before.
  * Larger than the entry limit: not stored, counted, returns 0. */
 int wm_cache_put(struct wm_cache *cache, const char *key, const void *data, size_t len,
 		 const char *meta_json, struct wm_err *err);
