@@ -247,6 +247,13 @@ static int set_media_dir(struct wm_config *c, const char *v, struct wm_err *err)
 	return copy_string(c->media_dir, sizeof c->media_dir, v, "media folder path", err);
 }
 
+static int set_render_dir(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	if (!*v)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "render folder path is empty");
+	return copy_string(c->render_dir, sizeof c->render_dir, v, "render folder path", err);
+}
+
 static int set_player_buffer(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	if (parse_double(v, WM_PLAYER_BUFFER_MS_MIN, WM_PLAYER_BUFFER_MS_MAX,
@@ -301,6 +308,8 @@ static const struct setting settings[] = {
 	  "files the players may play (default STATE_DIR/media)" },
 	{ "media", "player_buffer_ms", "player-buffer-ms", NULL, "MS", set_player_buffer,
 	  "audio read ahead per channel player, 100..10000 ms (default 1000)" },
+	{ "render", "dir", "render-dir", NULL, "DIR", set_render_dir,
+	  "where renders are written (default STATE_DIR/renders)" },
 	{ "log", "level", "log-level", "LOG_LEVEL", "LEVEL", set_log_level,
 	  "debug, info, warn or error (default info)" },
 };
@@ -349,7 +358,9 @@ static void usage(FILE *f)
 		   "  --config FILE      read settings from an INI file (see washmixd(8))\n"
 		   "  --check-config     validate the settings, print them, and exit\n"
 		   "  --version          print the version and exit\n"
-		   "  --fresh            start from the default mix, not the saved live state\n");
+		   "  --fresh            start from the default mix, not the saved live state\n"
+		   "  --render FILE      render the request in FILE (\"-\": stdin) without JACK,\n"
+		   "                     print the result as one JSON line, and exit\n");
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		char left[48];
 		snprintf(left, sizeof left, "--%s %s", settings[i].flag, settings[i].arg);
@@ -433,7 +444,7 @@ static int load_env(struct wm_config *c, struct wm_err *err)
 	return 0;
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_FRESH };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_FRESH, OPT_RENDER };
 
 static void build_options(struct option *opts)
 {
@@ -445,6 +456,7 @@ static void build_options(struct option *opts)
 	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	opts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	opts[n++] = (struct option){ "fresh", no_argument, NULL, OPT_FRESH };
+	opts[n++] = (struct option){ "render", required_argument, NULL, OPT_RENDER };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
@@ -462,7 +474,7 @@ static int check_consistency(const struct wm_config *c, struct wm_err *err)
 enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv,
 				      struct wm_err *err)
 {
-	struct option opts[NSETTINGS + 6];
+	struct option opts[NSETTINGS + 7];
 	build_options(opts);
 	set_defaults(c);
 
@@ -500,6 +512,10 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 			       WM_CONFIG_ERROR;
 		if (o == OPT_FRESH)
 			c->fresh = true;
+		if (o == OPT_RENDER &&
+		    copy_string(c->render_request, sizeof c->render_request, optarg,
+				"render request path", err) < 0)
+			return WM_CONFIG_ERROR;
 		if (o >= 0 && (size_t)o < NSETTINGS) {
 			if (settings[o].set(c, optarg, err) < 0) {
 				struct wm_err inner = *err;
@@ -518,6 +534,11 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 	if (!c->media_dir[0] &&
 	    snprintf(c->media_dir, sizeof c->media_dir, "%s/media", c->state_dir) >=
 		    (int)sizeof c->media_dir)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "state folder path is too long"),
+		       WM_CONFIG_ERROR;
+	if (!c->render_dir[0] &&
+	    snprintf(c->render_dir, sizeof c->render_dir, "%s/renders", c->state_dir) >=
+		    (int)sizeof c->render_dir)
 		return wm_err_set(err, WM_E_BAD_CONFIG, "state folder path is too long"),
 		       WM_CONFIG_ERROR;
 	return WM_CONFIG_RUN;
@@ -553,5 +574,6 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
 	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\n", c->media_dir,
 		c->player_buffer_ms);
+	fprintf(out, "[render]\ndir = %s\n", c->render_dir);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
 }

@@ -35,6 +35,8 @@ struct wm_config {
 	bool fresh;                     /* --fresh: ignore live.json at start */
 	char media_dir[PATH_MAX];       /* player files; default STATE_DIR/media */
 	double player_buffer_ms;        /* read-ahead per channel player */
+	char render_dir[PATH_MAX];      /* render outputs; default STATE_DIR/renders */
+	char render_request[PATH_MAX];  /* --render FILE ("-" = stdin): one-shot mode */
 	enum wm_log_level log_level;
 	char config_file[PATH_MAX];     /* "" when none */
 	bool check_only;                /* --check-config */

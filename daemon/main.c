@@ -25,6 +25,7 @@
 #include "daemon/jack_io.h"
 #include "daemon/player.h"
 #include "daemon/player_hub.h"
+#include "daemon/render_cli.h"
 #include "engine/engine.h"
 #include "presets/scene.h"
 #include "presets/store.h"
@@ -589,6 +590,10 @@ int main(int argc, char **argv)
 	if (d.config.check_only) {
 		wm_config_print(&d.config, stdout);
 		return 0;
+	}
+	if (d.config.render_request[0]) {
+		wm_log_set_level(d.config.log_level);
+		return wm_render_cli(&d.config);
 	}
 	wm_log_set_level(d.config.log_level);
 	d.started_ms = wm_loop_now_ms();

@@ -347,5 +347,10 @@ int64_t wm_t_commit(struct wm_src *s)
 	ck_assert_msg(f >= 0, "the test source did not take a new signal within %d ms "
 		      "(is its JACK client running? shut down: %d)", ACK_TIMEOUT_MS,
 		      (int)wm_src_shut_down(s));
+	/* washmixd's outputs lag by its limiter lookahead (71 frames at
+	 * 48 kHz): the new signal reaches them a little after frame f. Let
+	 * two more periods pass, so a capture started next sees it from its
+	 * first frame. */
+	wm_sleep_ms(12);
 	return f;
 }

@@ -128,6 +128,9 @@ bool wm_sink_shut_down(const struct wm_sink *k);  /* the server went away */
  * servers must not open at the same time (see daemon_fixture.h). */
 struct wm_src *wm_t_src_open(const char *server, int nports);
 struct wm_sink *wm_t_sink_open(const char *server, int nports, double seconds);
+/* wm_t_connect and wm_t_commit return a little after the change takes
+ * effect (three and two periods), so washmixd's delayed outputs carry it by
+ * the time a capture started next begins. */
 void wm_t_connect(struct wm_src *s, const char *from, const char *to);
 int64_t wm_t_set(struct wm_src *s, int port, struct wm_sig sig);
 int64_t wm_t_commit(struct wm_src *s);
