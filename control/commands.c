@@ -163,9 +163,12 @@ static int parse_topics(const struct wm_words *w, unsigned *topics, struct wm_er
 			*topics |= WM_TOPIC_METERS;
 		else if (strcmp(w->word[i], "players") == 0)
 			*topics |= WM_TOPIC_PLAYERS;
+		else if (strcmp(w->word[i], "jobs") == 0)
+			*topics |= WM_TOPIC_JOBS;
 		else
 			return wm_err_set(err, WM_E_BAD_TYPE,
-					  "unknown topic \"%s\"; topics are changes, meters, players",
+					  "unknown topic \"%s\"; topics are changes, meters, players, "
+					  "jobs",
 					  w->word[i]);
 	}
 	return 0;
@@ -180,6 +183,8 @@ static json_t *topic_list(unsigned topics)
 		json_array_append_new(a, json_string("meters"));
 	if (topics & WM_TOPIC_PLAYERS)
 		json_array_append_new(a, json_string("players"));
+	if (topics & WM_TOPIC_JOBS)
+		json_array_append_new(a, json_string("jobs"));
 	return a;
 }
 
@@ -261,6 +266,8 @@ static int cmd_help(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json
 
 /* Sorted by verb (checked by the unit tests and wm_command_find's search). */
 static const struct wm_command table[] = {
+	{ "cancel", 1, 1, wm_cmd_cancel, "cancel ID",
+	  "cancel a queued or running render job (a partial output is removed)" },
 	{ "describe", 0, 1, cmd_describe, "describe [PATH|PREFIX]",
 	  "type, unit, range and default of the parameters under PREFIX" },
 	{ "get", 1, 1, cmd_get, "get PATH", "the current value of one parameter" },
@@ -268,12 +275,17 @@ static const struct wm_command table[] = {
 	  "ok/degraded/down, JACK state, sample rate, period, xruns, DSP load, uptime" },
 	{ "hello", 0, 0, cmd_hello, "hello", "server name, version and protocol number" },
 	{ "help", 0, 1, cmd_help, "help [VERB]", "the verbs, or the usage of one" },
+	{ "job", 1, 1, wm_cmd_job, "job ID",
+	  "one render job: state, progress, output, loudness, true peak, cached, timings" },
+	{ "jobs", 0, 0, wm_cmd_jobs, "jobs", "the newest render jobs (at most 50), newest first" },
 	{ "list", 0, 1, cmd_list, "list [PREFIX]", "every parameter (under PREFIX) with its value" },
 	{ "ping", 0, 0, cmd_ping, "ping", "answers at once; for latency checks" },
 	{ "play", 2, 3, wm_cmd_play, "play N FILE [loop]",
 	  "play FILE (relative to the media folder) on channel N, once or looping; "
 	  "a playing channel restarts with the new file" },
 	{ "quit", 0, 0, cmd_quit, "quit", "close this connection after the reply" },
+	{ "render", 1, 1, wm_cmd_render, "render JSON",
+	  "queue a render; the rest of the line is the request (docs/render.md); replies the job id" },
 	{ "scene", 1, 3, wm_cmd_scene, "scene save|recall|show|delete|rename|list [NAME] [FADE_MS|NEW]",
 	  "save the mix by name, recall it (crossfading over FADE_MS), list, show, delete, rename" },
 	{ "set", 2, 3, cmd_set, "set PATH VALUE [RAMP_MS]",
@@ -281,9 +293,9 @@ static const struct wm_command table[] = {
 	{ "stats", 0, 0, cmd_stats, "stats", "counters: periods, xruns, drops, clients, requests" },
 	{ "stop", 1, 2, wm_cmd_stop, "stop N [FADE_MS]",
 	  "fade channel N's player out (default 10 ms) and stop it" },
-	{ "subscribe", 0, 3, cmd_subscribe, "subscribe [TOPIC...]",
-	  "receive events on this connection; topics: changes (default), meters, players" },
-	{ "unsubscribe", 0, 3, cmd_unsubscribe, "unsubscribe [TOPIC...]",
+	{ "subscribe", 0, 4, cmd_subscribe, "subscribe [TOPIC...]",
+	  "receive events on this connection; topics: changes (default), meters, players, jobs" },
+	{ "unsubscribe", 0, 4, cmd_unsubscribe, "unsubscribe [TOPIC...]",
 	  "stop events (all topics when none is named)" },
 };
 
@@ -397,6 +409,31 @@ json_t *wm_command_run_words(const struct wm_cmd_ctx *ctx, const struct wm_words
 	return wm_reply_error(&err);
 }
 
+/* A verb that takes the rest of the line verbatim (render JSON): split it
+ * as the verb and one argument, trimmed; false for every other line. */
+static bool raw_tail_words(const char *text, size_t len, char *storage, struct wm_words *w)
+{
+	size_t a = strspn(text, " \t"), b = a + strcspn(text + a, " \t");
+	char verb[16];
+	if (b == a || b - a >= sizeof verb)
+		return false;
+	memcpy(verb, text + a, b - a);
+	verb[b - a] = '\0';
+	const struct wm_command *c = wm_command_find(verb);
+	if (!c || c->run != wm_cmd_render)
+		return false;
+	size_t start = b + strspn(text + b, " \t"), end = len;
+	while (end > start && strchr(" \t\r", text[end - 1]))
+		end--;
+	memcpy(storage, verb, b - a + 1);
+	char *rest = storage + (b - a) + 1;
+	memcpy(rest, text + start, end - start);
+	rest[end - start] = '\0';
+	*w = (struct wm_words){ .count = end > start ? 2 : 1, .word = { storage, rest },
+				.offset = { a, start } };
+	return true;
+}
+
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len)
 {
 	struct wm_err err = { 0 };
@@ -411,7 +448,8 @@ json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size
 	text[len] = '\0';
 	char *storage = text + len + 1;
 	json_t *reply = NULL;
-	if (wm_tokenize(text, len, storage, &words, &err) < 0)
+	bool raw_tail = raw_tail_words(text, len, storage, &words);
+	if (!raw_tail && wm_tokenize(text, len, storage, &words, &err) < 0)
 		reply = wm_reply_error(&err);
 	else if (words.count > 0)
 		reply = wm_command_run_words(ctx, &words);

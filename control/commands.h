@@ -18,8 +18,9 @@ enum wm_topic {
 	WM_TOPIC_CHANGES = 1u << 0,
 	WM_TOPIC_METERS = 1u << 1,
 	WM_TOPIC_PLAYERS = 1u << 2,
+	WM_TOPIC_JOBS = 1u << 3,
 };
-#define WM_TOPIC_ALL (WM_TOPIC_CHANGES | WM_TOPIC_METERS | WM_TOPIC_PLAYERS)
+#define WM_TOPIC_ALL (WM_TOPIC_CHANGES | WM_TOPIC_METERS | WM_TOPIC_PLAYERS | WM_TOPIC_JOBS)
 
 /* What a command may ask of the connection that sent it. Any may be NULL
  * (a transport without subscriptions). */
@@ -54,6 +55,21 @@ struct wm_player_ops {
 	void *arg;
 };
 
+/* The daemon's render jobs (render/jobs.h behind them). submit takes over
+ * req (malloc'd, checked) and scene_text (a named scene's file text or
+ * NULL) whatever it returns; job fills a JSON object with every field of
+ * one job; jobs appends the newest (at most max) to an array. None may
+ * block on a render or on Redis. Any may be NULL: no renders here. */
+struct wm_render_request;
+struct wm_render_ops {
+	int (*submit)(void *arg, struct wm_render_request *req, char *scene_text,
+		      unsigned long long *id, struct wm_err *err);
+	int (*job)(void *arg, unsigned long long id, json_t *out, struct wm_err *err);
+	void (*jobs)(void *arg, json_t *array, size_t max);
+	int (*cancel)(void *arg, unsigned long long id, struct wm_err *err);
+	void *arg;
+};
+
 struct wm_store;
 
 /* Shared by every request: the tree, the scene store, the daemon's status. */
@@ -63,6 +79,7 @@ struct wm_cmd_env {
 	struct wm_status_ops status;
 	struct wm_event_ops events;
 	struct wm_player_ops players;
+	struct wm_render_ops render;
 };
 
 /* One request. */
@@ -88,7 +105,8 @@ struct wm_command {
 const struct wm_command *wm_commands(size_t *count);
 const struct wm_command *wm_command_find(const char *verb);
 
-/* Tokenize and run one request line (without its newline). Returns the
+/* Tokenize and run one request line (without its newline); `render` takes
+ * the rest of its line verbatim as one argument (JSON). Returns the
  * reply object ({"ok":true,...} or {"ok":false,"error":...}); NULL only when
  * the line is blank (no reply is owed). */
 json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size_t len);
@@ -106,6 +124,17 @@ int wm_cmd_stop(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *
 		struct wm_err *err);
 bool wm_cmd_get_player(const struct wm_cmd_ctx *ctx, const char *path, json_t *reply,
 		       struct wm_err *err, int *rc);
+
+/* The render verbs (cmd_render.c): `render JSON`, `job ID`, `jobs`,
+ * `cancel ID`. */
+int wm_cmd_render(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		  struct wm_err *err);
+int wm_cmd_job(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+	       struct wm_err *err);
+int wm_cmd_jobs(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		struct wm_err *err);
+int wm_cmd_cancel(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		  struct wm_err *err);
 
 /* Run an already split request (words->count >= 1): for transports such as
  * OSC that carry words, not lines. Always returns a reply object. */

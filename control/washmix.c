@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/cli_render.h"
 #include "control/socket_path.h"
 
 #define EXIT_ERROR_REPLY 1
@@ -34,7 +35,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: washmix [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
-		"       washmix watch [changes|meters|players...]\n"
+		"       washmix watch [changes|meters|players|jobs...]\n"
+		"       washmix render [--scene NAME] [--in N=FILE[@OFFSET]]... --out FILE "
+		"[--wait] (render --help)\n"
 		"examples:\n"
 		"  washmix set ch/2/gain -6        set channel 2 to -6 dB (20 ms ramp)\n"
 		"  washmix set ch/2/gain -inf 500  fade channel 2 out over 500 ms\n"
@@ -363,6 +366,45 @@ static int watch(struct conn *c, bool raw)
 	return 0;
 }
 
+struct request_ctx {
+	struct conn *c;
+	const char *path;
+	double timeout_s;
+};
+
+/* wm_cli_request_fn for `washmix render`: one line out, its reply back
+ * (event lines skipped). */
+static json_t *request_line(void *arg, const char *line)
+{
+	struct request_ctx *rc = arg;
+	if (send_all(rc->c->fd, line, strlen(line)) < 0 || send_all(rc->c->fd, "\n", 1) < 0) {
+		fprintf(stderr, "washmix: cannot send to %s: %s\n", rc->path, strerror(errno));
+		return NULL;
+	}
+	while (read_line(rc->c, (int)(rc->timeout_s * 1000))) {
+		json_t *reply = json_loads(rc->c->line, 0, NULL);
+		if (reply && json_object_get(reply, "ok"))
+			return reply;
+		json_decref(reply);
+	}
+	fprintf(stderr, "washmix: no answer from washmixd at %s within %g s\n", rc->path,
+		rc->timeout_s);
+	return NULL;
+}
+
+static int render(const char *path, double timeout_s, bool raw, int argc, char **argv)
+{
+	struct conn c = { .fd = connect_to(path) };
+	if (c.fd < 0)
+		return EXIT_NO_DAEMON;
+	struct request_ctx rc = { .c = &c, .path = path, .timeout_s = timeout_s };
+	int status = wm_cli_render(argc, argv, raw, request_line, &rc);
+	free(c.line);
+	free(c.buf);
+	close(c.fd);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -412,6 +454,8 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *verb = argv[optind];
+	if (strcmp(verb, "render") == 0)
+		return render(path, timeout_s, raw, argc - optind, argv + optind);
 	bool watching = strcmp(verb, "watch") == 0;
 	char line[4096];
 	size_t len = 0;

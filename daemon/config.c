@@ -16,6 +16,7 @@
 
 #include "control/socket_path.h"
 #include "daemon/player.h"
+#include "render/jobs.h"
 
 typedef int (*setter_fn)(struct wm_config *c, const char *value, struct wm_err *err);
 
@@ -254,6 +255,43 @@ static int set_render_dir(struct wm_config *c, const char *v, struct wm_err *err
 	return copy_string(c->render_dir, sizeof c->render_dir, v, "render folder path", err);
 }
 
+/* An integer setting in lo..hi, refused with its INI name. */
+static int set_int_in(int *dst, const char *name, long lo, long hi, const char *unit,
+		      const char *v, struct wm_err *err)
+{
+	long n;
+	if (parse_int(v, lo, hi, &n) < 0)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "%s must be %ld..%ld%s; got \"%s\"", name, lo,
+				  hi, unit, v);
+	*dst = (int)n;
+	return 0;
+}
+
+static int set_render_workers(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->render_workers, "render workers", 1, WM_JOBS_WORKERS_MAX, "", v, err);
+}
+
+static int set_render_queue(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->render_queue, "render queue", 1, WM_JOBS_QUEUE_MAX, " jobs", v, err);
+}
+
+static int set_cache_ttl(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->cache_ttl_s, "cache_ttl_s", 1, 30L * 86400, " s", v, err);
+}
+
+static int set_cache_max_entry(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->cache_max_entry_mb, "cache_max_entry_mb", 1, 512, " MiB", v, err);
+}
+
+static int set_cache_timeout(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->cache_timeout_ms, "cache_timeout_ms", 10, 10000, " ms", v, err);
+}
+
 static int set_player_buffer(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	if (parse_double(v, WM_PLAYER_BUFFER_MS_MIN, WM_PLAYER_BUFFER_MS_MAX,
@@ -310,6 +348,16 @@ static const struct setting settings[] = {
 	  "audio read ahead per channel player, 100..10000 ms (default 1000)" },
 	{ "render", "dir", "render-dir", NULL, "DIR", set_render_dir,
 	  "where renders are written (default STATE_DIR/renders)" },
+	{ "render", "workers", "render-workers", NULL, "N", set_render_workers,
+	  "render worker threads, at idle priority (default 1)" },
+	{ "render", "queue", "render-queue", NULL, "N", set_render_queue,
+	  "render jobs that may wait; more are refused busy (default 16)" },
+	{ "render", "cache_ttl_s", "cache-ttl", NULL, "S", set_cache_ttl,
+	  "how long a cached render is kept, in seconds (default 3600)" },
+	{ "render", "cache_max_entry_mb", "cache-max-entry-mb", NULL, "MB", set_cache_max_entry,
+	  "larger outputs are not cached, MiB (default 64)" },
+	{ "render", "cache_timeout_ms", "cache-timeout-ms", NULL, "MS", set_cache_timeout,
+	  "longest wait for one Redis call (default 200)" },
 	{ "log", "level", "log-level", "LOG_LEVEL", "LEVEL", set_log_level,
 	  "debug, info, warn or error (default info)" },
 };
@@ -346,6 +394,11 @@ static void set_defaults(struct wm_config *c)
 	c->osc_port = 9000;
 	strcpy(c->osc_bind, "127.0.0.1");
 	strcpy(c->redis, "localhost:6379");
+	c->render_workers = WM_JOBS_WORKERS_DEFAULT;
+	c->render_queue = WM_JOBS_QUEUE_DEFAULT;
+	c->cache_ttl_s = WM_CACHE_TTL_S_DEFAULT;
+	c->cache_max_entry_mb = (int)(WM_CACHE_MAX_ENTRY_DEFAULT >> 20);
+	c->cache_timeout_ms = WM_CACHE_TIMEOUT_MS_DEFAULT;
 	c->log_level = WM_LOG_INFO;
 	default_state_dir(c->state_dir, sizeof c->state_dir);
 	c->player_buffer_ms = WM_PLAYER_BUFFER_MS_DEFAULT;
@@ -574,6 +627,9 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
 	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\n", c->media_dir,
 		c->player_buffer_ms);
-	fprintf(out, "[render]\ndir = %s\n", c->render_dir);
+	fprintf(out, "[render]\ndir = %s\nworkers = %d\nqueue = %d\ncache_ttl_s = %d\n"
+		     "cache_max_entry_mb = %d\ncache_timeout_ms = %d\n",
+		c->render_dir, c->render_workers, c->render_queue, c->cache_ttl_s,
+		c->cache_max_entry_mb, c->cache_timeout_ms);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
 }

@@ -36,6 +36,11 @@ struct wm_config {
 	char media_dir[PATH_MAX];       /* player files; default STATE_DIR/media */
 	double player_buffer_ms;        /* read-ahead per channel player */
 	char render_dir[PATH_MAX];      /* render outputs; default STATE_DIR/renders */
+	int render_workers;             /* render worker threads */
+	int render_queue;               /* render jobs that may wait */
+	int cache_ttl_s;                /* render cache entries live this long */
+	int cache_max_entry_mb;         /* larger outputs are not cached */
+	int cache_timeout_ms;           /* per Redis call */
 	char render_request[PATH_MAX];  /* --render FILE ("-" = stdin): one-shot mode */
 	enum wm_log_level log_level;
 	char config_file[PATH_MAX];     /* "" when none */

@@ -26,6 +26,7 @@
 #include "daemon/player.h"
 #include "daemon/player_hub.h"
 #include "daemon/render_cli.h"
+#include "daemon/render_hub.h"
 #include "engine/engine.h"
 #include "presets/scene.h"
 #include "presets/store.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct wm_osc *osc;            /* NULL when --osc-port 0 */
 	struct wm_store *store;
 	struct wm_player_hub players;
+	struct wm_render_hub render;
 	bool live_dirty;               /* changes not yet in live.json */
 	int64_t live_saved_ms;         /* last write of live.json */
 	struct wm_cmd_env env;
@@ -88,7 +90,8 @@ static void fill_health(void *arg, json_t *r)
 	struct daemon *d = arg;
 	struct wm_jack_status js;
 	wm_jack_get_status(d->jack, &js);
-	json_object_set_new(r, "status", json_string(health_status(d, &js)));
+	const char *status = health_status(d, &js);
+	json_object_set_new(r, "status", json_string(status));
 	json_object_set_new(r, "version", json_string(WASHMIX_VERSION));
 	json_object_set_new(r, "uptime_s",
 			    json_real((double)(wm_loop_now_ms() - d->started_ms) / 1000.0));
@@ -134,6 +137,9 @@ static void fill_health(void *arg, json_t *r)
 		json_object_set_new(subs, "osc", subsystem("off", "--osc-port 0"));
 	}
 	wm_player_hub_health(&d->players, subs);
+	/* Redis down costs only the cache: degraded, not down. */
+	if (wm_render_hub_health(&d->render, subs) && strcmp(status, "ok") == 0)
+		json_object_set_new(r, "status", json_string("degraded"));
 	json_object_set_new(r, "subsystems", subs);
 }
 
@@ -202,6 +208,7 @@ static void fill_stats(void *arg, json_t *r)
 				  os.subscribers, "meter_subscribers", os.meter_subscribers));
 	}
 	wm_player_hub_stats(&d->players, r);
+	wm_render_hub_stats(&d->render, r);
 	fill_gain_reduction(d, r);
 }
 
@@ -520,7 +527,13 @@ static int start(struct daemon *d)
 				      .status = { .health = fill_health, .stats = fill_stats,
 						  .arg = d },
 				      .events = { .publish = publish_event, .arg = d },
-				      .players = wm_player_hub_ops(&d->players) };
+				      .players = wm_player_hub_ops(&d->players),
+				      .render = wm_render_hub_ops(&d->render) };
+	if (wm_render_hub_start(&d->render, c, d->loop, &err) < 0) {
+		wm_error("render.unavailable", "error=\"%s\"", err.msg);
+		fprintf(stderr, "washmixd: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
 				     .mode = c->socket_mode, .listen_fd = -1 };
 	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
@@ -541,6 +554,7 @@ static int start(struct daemon *d)
 	}
 	d->players.sock = d->sock;
 	d->players.osc = d->osc;
+	d->render.sock = d->sock;
 	if (mkdir(c->media_dir, 0750) < 0 && errno != EEXIST)
 		wm_warn("media.unavailable", "dir=\"%s\" error=\"%s\" msg=\"play will fail until "
 			"the media folder exists\"", c->media_dir, strerror(errno));
@@ -560,6 +574,7 @@ static void stop(struct daemon *d)
 {
 	if (d->store && d->tree && d->live_dirty)
 		save_live(d);
+	wm_render_hub_stop(&d->render);
 	wm_osc_destroy(d->osc);
 	wm_sock_destroy(d->sock);
 	if (d->jack) {

@@ -10,9 +10,8 @@
 #include <sys/stat.h>
 
 #include "daemon/render_cli.h"
-#include "engine/params.h"
-#include "presets/scene.h"
 #include "presets/store.h"
+#include "render/jobs.h"
 #include "render/render.h"
 
 #define REQUEST_MAX ((size_t)1024 * 1024)
@@ -84,21 +83,16 @@ static char *scene_text(const struct wm_config *c, const struct wm_render_reques
 static int apply_scene(const struct wm_config *c, const struct wm_render_request *req,
 		       struct wm_mix *mix, struct wm_err *err)
 {
-	struct wm_scene scene = { 0 };
 	size_t len = 0;
-	char origin[WM_NAME_MAX + 16];
 
 	if (!req->scene && !req->scene_name[0])
 		return 0;
 	char *text = scene_text(c, req, &len, err);
 	if (!text)
 		return -1;
-	snprintf(origin, sizeof origin, "%s", req->scene ? "scene" : req->scene_name);
-	int rc = wm_scene_parse(text, len, origin, mix, &scene, err);
+	int rc = wm_render_apply_scene(mix, text, len, req->scene ? "scene" : req->scene_name,
+				       err);
 	free(text);
-	for (size_t i = 0; rc == 0 && i < scene.count; i++)
-		wm_param_set(mix, &scene.items[i].ref, &scene.items[i].value);
-	wm_scene_free(&scene);
 	return rc;
 }
 

@@ -1,0 +1,470 @@
+/* check_render_jobs.c - render jobs through washmixd's socket with a real
+ * jackd, a private redis-server (unix socket) and real files written with
+ * libsndfile in DIR/state/media: a job goes queued -> running -> done and
+ * its output measures -14 LUFS (libebur128, here); the same request again
+ * is a cache hit with identical bytes; a changed input misses; bad
+ * requests fail clearly (malformed JSON, unknown scene at once, a missing
+ * input on the job, unknown job ids, cancel of a long render leaves no
+ * file, a full queue is busy); `subscribe jobs` sees the job events; Redis killed: renders still
+ * complete uncached and health says cache down (degraded), and the cache
+ * comes back by itself when Redis does; `washmix render --wait` prints a
+ * summary. The live mix's xruns over the run are reported, not asserted.
+ * The tests run in order against one daemon. */
+#include <check.h>
+#include <ebur128.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support/daemon_fixture.h"
+#include "tests/support/jackd_fixture.h"
+#include "tests/support/proc.h"
+#include "tests/support/sockclient.h"
+#include "tests/support/suite.h"
+
+#define RATE 48000
+
+static struct wm_jackd jackd;
+static struct wm_daemon wd;
+static char dir[2048], media[2100], renders[2100], rsock[2100];
+static struct wm_proc *redis;
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* seconds of a stereo tone at freq Hz and amplitude amp, 16-bit WAV. */
+static void write_tone(const char *name, double seconds, double freq, double amp)
+{
+	char path[2200];
+	SF_INFO info = { .samplerate = RATE, .channels = 2,
+			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+	static float buf[2 * 4800];
+	snprintf(path, sizeof path, "%s/%s", media, name);
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	ck_assert_msg(sf != NULL, "%s: %s", path, sf_strerror(NULL));
+	long frames = (long)(seconds * RATE), done = 0;
+	while (done < frames) {
+		long n = frames - done < 4800 ? frames - done : 4800;
+		for (long i = 0; i < n; i++)
+			buf[2 * i] = buf[2 * i + 1] =
+				(float)(amp * sin(2 * M_PI * freq * (double)(done + i) / RATE));
+		sf_writef_float(sf, buf, n);
+		done += n;
+	}
+	sf_close(sf);
+}
+
+static bool redis_ping(void)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
+	bool ok = false;
+	if (r && !r->err) {
+		redisReply *rep = redisCommand(r, "PING");
+		ok = rep && rep->type == REDIS_REPLY_STATUS;
+		if (rep)
+			freeReplyObject(rep);
+	}
+	if (r)
+		redisFree(r);
+	return ok;
+}
+
+static void start_redis(void)
+{
+	char log[2200], errbuf[256];
+	snprintf(log, sizeof log, "%s/redis.log", dir);
+	const char *argv[] = { "/usr/bin/redis-server", "--port", "0", "--unixsocket", rsock,
+			       "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+			       "--dir", dir, NULL };
+	redis = wm_proc_spawn(argv, NULL, log, log, errbuf, sizeof errbuf);
+	ck_assert_msg(redis != NULL, "redis-server: %s", errbuf);
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < 10000; wm_sleep_ms(20))
+		if (redis_ping())
+			return;
+	ck_abort_msg("redis-server did not answer PING within 10 s");
+}
+
+/* Redis may have been restarted by a (forked) test: stop it by socket. */
+static void shutdown_redis(void)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
+	if (r && !r->err) {
+		redisReply *rep = redisCommand(r, "SHUTDOWN NOSAVE");
+		if (rep)
+			freeReplyObject(rep);
+	}
+	if (r)
+		redisFree(r);
+}
+
+static void up(void)
+{
+	static char flag[2200];
+	char path[2200];
+	snprintf(dir, sizeof dir, "%.2000s/rjobs.XXXXXX", wm_tmpdir());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(media, sizeof media, "%s/state/media", dir);
+	snprintf(renders, sizeof renders, "%s/state/renders", dir);
+	snprintf(rsock, sizeof rsock, "%s/redis.sock", dir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	ck_assert_int_eq(mkdir(path, 0750), 0);
+	ck_assert_int_eq(mkdir(media, 0750), 0);
+	snprintf(path, sizeof path, "%s/state/scenes", dir);
+	ck_assert_int_eq(mkdir(path, 0750), 0);
+	snprintf(path, sizeof path, "%s/state/scenes/evening.json", dir);
+	put(path, "{\"format\":\"washmix-scene\",\"version\":1,\"name\":\"evening\","
+		  "\"channels\":[{\"id\":1,\"gain\":-6}]}");
+	write_tone("bed.wav", 6.0, 220, 0.2);
+	write_tone("voice.wav", 3.0, 660, 0.3);
+	start_redis();
+	snprintf(flag, sizeof flag, "--redis=unix:%s", rsock);
+	const char *const extra[] = { flag, NULL };
+	wm_t_jackd_start(&jackd, wm_tmpdir());
+	wm_t_daemon_start_in(&wd, dir, 8, 2, NULL, extra);
+}
+
+static void down(void)
+{
+	json_t *h = wm_t_request1(wd.sock, "health");
+	printf("live mix over the whole run: %s\n",
+	       wm_t_json_str(json_object_get(h, "jack")));
+	json_decref(h);
+	wm_t_daemon_stop(&wd);
+	wm_t_jackd_stop(&jackd);
+	shutdown_redis();
+	if (redis) {
+		wm_proc_stop(redis, SIGKILL, 3000, NULL);
+		wm_proc_release(redis);
+	}
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *request(const char *out, const char *voice)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof buf,
+		 "{\"scene\":\"evening\",\"inputs\":{\"1\":\"bed.wav\",\"3\":{\"file\":\"%s\","
+		 "\"offset\":1.5}},\"output\":{\"file\":\"%s\"}}", voice, out);
+	return buf;
+}
+
+static long long submit(struct wm_client *c, const char *json)
+{
+	json_t *r = wm_t_assert_ok(wm_t_request(c, "render %s", json), "render");
+	long long id = json_integer_value(json_object_get(r, "job"));
+	ck_assert_int_gt(id, 0);
+	json_decref(r);
+	return id;
+}
+
+static bool finished(const char *state)
+{
+	return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "cancelled");
+}
+
+/* Poll `job ID` until it is finished; returns the job object (decref). */
+static json_t *wait_job(struct wm_client *c, long long id, int timeout_ms)
+{
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < timeout_ms; wm_sleep_ms(50)) {
+		json_t *r = wm_t_assert_ok(wm_t_request(c, "job %lld", id), "job");
+		json_t *job = json_incref(json_object_get(r, "job"));
+		json_decref(r);
+		if (finished(wm_t_strval(json_object_get(job, "state"))))
+			return job;
+		json_decref(job);
+	}
+	ck_abort_msg("job %lld did not finish within %d ms", id, timeout_ms);
+	return NULL;
+}
+
+static void wait_running(struct wm_client *c, long long id)
+{
+	for (int i = 0; i < 250; i++) {
+		json_t *r = wm_t_request(c, "job %lld", id);
+		bool running = !strcmp(wm_t_strval(json_object_get(json_object_get(r, "job"),
+									 "state")), "running");
+		json_decref(r);
+		if (running)
+			return;
+		wm_sleep_ms(20);
+	}
+	ck_abort_msg("job %lld did not start within 5 s", id);
+}
+
+static json_t *render_wait(struct wm_client *c, const char *json, const char *want)
+{
+	json_t *job = wait_job(c, submit(c, json), 20000);
+	ck_assert_msg(!strcmp(wm_t_strval(json_object_get(job, "state")), want),
+		      "job is not %s: %s", want, wm_t_json_str(job));
+	return job;
+}
+
+static double measure_lufs(const char *path)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	ck_assert_msg(sf != NULL, "%s: %s", path, sf_strerror(NULL));
+	ebur128_state *st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
+					 EBUR128_MODE_I);
+	static float buf[2 * 4096];
+	sf_count_t n;
+	while ((n = sf_readf_float(sf, buf, 4096)) > 0)
+		ebur128_add_frames_float(st, buf, (size_t)n);
+	double lufs = -HUGE_VAL;
+	ebur128_loudness_global(st, &lufs);
+	ebur128_destroy(&st);
+	sf_close(sf);
+	return lufs;
+}
+
+static char *slurp(const char *name, size_t *len)
+{
+	char path[2200];
+	snprintf(path, sizeof path, "%s/%s", renders, name);
+	char *data = wm_file_read(path, len);
+	ck_assert_msg(data != NULL, "cannot read %s", path);
+	return data;
+}
+
+static long long run_ms(const json_t *job)
+{
+	return json_integer_value(json_object_get(json_object_get(job, "timings"), "run_ms"));
+}
+
+static json_t *health_cache(struct wm_client *c, json_t **reply)
+{
+	*reply = wm_t_assert_ok(wm_t_request(c, "health"), "health");
+	return json_object_get(json_object_get(*reply, "subsystems"), "cache");
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_render_then_cache_hit)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	struct wm_client *ev = wm_client_connect(wd.sock, 2000);
+	ck_assert(c && ev);
+	wm_t_ok(ev, "subscribe jobs");
+	json_t *first = render_wait(c, request("evening.wav", "voice.wav"), "done");
+	ck_assert(json_is_false(json_object_get(first, "cached")));
+	double reported = json_number_value(json_object_get(first, "loudness"));
+	char path[2200];
+	snprintf(path, sizeof path, "%s/evening.wav", renders);
+	double lufs = measure_lufs(path);
+	ck_assert_msg(fabs(lufs + 14.0) <= 0.5, "measured %.2f LUFS (reported %.2f)", lufs,
+		      reported);
+	ck_assert_msg(json_number_value(json_object_get(first, "true_peak")) <= -1.0 + 1e-6,
+		      "true peak over the ceiling: %s", wm_t_json_str(first));
+	/* (f) the events of that job, ending with done. */
+	long long id = json_integer_value(json_object_get(first, "id"));
+	bool saw_queued = false, saw_running = false, saw_done = false;
+	json_t *e;
+	while (!saw_done && (e = wm_client_read_event(ev, 3000)) != NULL) {
+		const char *state = wm_t_strval(json_object_get(e, "state"));
+		if (json_integer_value(json_object_get(e, "id")) == id) {
+			saw_queued |= !strcmp(state, "queued");
+			saw_running |= !strcmp(state, "running");
+			saw_done |= !strcmp(state, "done");
+		}
+		json_decref(e);
+	}
+	ck_assert_msg(saw_queued && saw_running && saw_done, "events: queued %d running %d done %d",
+		      saw_queued, saw_running, saw_done);
+
+	size_t len1, len2;
+	char *bytes1 = slurp("evening.wav", &len1);
+	json_t *again = render_wait(c, request("evening.wav", "voice.wav"), "done");
+	ck_assert_msg(json_is_true(json_object_get(again, "cached")), "not cached: %s",
+		      wm_t_json_str(again));
+	char *bytes2 = slurp("evening.wav", &len2);
+	ck_assert(len1 == len2 && memcmp(bytes1, bytes2, len1) == 0);
+	printf("render %lld ms, cache hit %lld ms\n", run_ms(first), run_ms(again));
+	ck_assert_msg(run_ms(again) <= run_ms(first), "hit %lld ms, render %lld ms",
+		      run_ms(again), run_ms(first));
+	ck_assert_double_eq_tol(json_number_value(json_object_get(again, "loudness")), reported,
+				0.01);
+	free(bytes1);
+	free(bytes2);
+	json_decref(first);
+	json_decref(again);
+	wm_client_close(ev);
+	wm_client_close(c);
+}
+END_TEST
+
+START_TEST(test_changed_input_misses)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	json_t *a = render_wait(c, request("changed.wav", "voice.wav"), "done");
+	json_t *b = render_wait(c, request("changed.wav", "voice.wav"), "done");
+	ck_assert(json_is_true(json_object_get(b, "cached")));
+	wm_sleep_ms(20);
+	write_tone("voice.wav", 3.0, 880, 0.25);
+	json_t *m = render_wait(c, request("changed.wav", "voice.wav"), "done");
+	ck_assert_msg(json_is_false(json_object_get(m, "cached")), "changed input hit: %s",
+		      wm_t_json_str(m));
+	json_decref(a);
+	json_decref(b);
+	json_decref(m);
+	wm_client_close(c);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	json_decref(wm_t_err(c, "bad_request", "render {\"inputs\": "));
+	json_decref(wm_t_err(c, "not_found", "render %s",
+			     "{\"scene\":\"nope\",\"inputs\":{\"1\":\"bed.wav\"},"
+			     "\"output\":{\"file\":\"n.wav\"}}"));
+	json_decref(wm_t_err(c, "not_found", "job 9999"));
+	json_decref(wm_t_err(c, "not_found", "cancel 9999"));
+	json_decref(wm_t_err(c, "bad_type", "job x"));
+	json_t *f = render_wait(c, "{\"inputs\":{\"2\":\"missing.wav\"},"
+				   "\"output\":{\"file\":\"f.wav\"}}", "failed");
+	json_t *e = json_object_get(f, "error");
+	ck_assert_str_eq(wm_t_strval(json_object_get(e, "code")), "not_found");
+	ck_assert_ptr_nonnull(strstr(wm_t_strval(json_object_get(e, "message")), "missing.wav"));
+	json_decref(f);
+	/* A long render, cancelled while it runs: no output left. */
+	long long id = submit(c, "{\"inputs\":{\"1\":\"bed.wav\"},\"duration\":3600,"
+				 "\"output\":{\"file\":\"long.flac\"}}");
+	wait_running(c, id);
+	wm_t_ok(c, "cancel %lld", id);
+	json_t *job = wait_job(c, id, 10000);
+	ck_assert_str_eq(wm_t_strval(json_object_get(job, "state")), "cancelled");
+	json_decref(job);
+	char path[2200];
+	snprintf(path, sizeof path, "%s/long.flac", renders);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	json_decref(wm_t_err(c, "busy", "cancel %lld", id));
+	json_t *list = wm_t_assert_ok(wm_t_request(c, "jobs"), "jobs");
+	json_t *newest = json_array_get(json_object_get(list, "jobs"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(newest, "id")), id);
+	json_decref(list);
+	wm_client_close(c);
+}
+END_TEST
+
+/* One long job runs, 16 wait: the next is refused busy; all cancelled. */
+START_TEST(test_queue_full)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	const char *slow = "{\"inputs\":{\"1\":\"bed.wav\"},\"duration\":3600,"
+			   "\"output\":{\"file\":\"q.flac\"}}";
+	long long ids[17];
+	ids[0] = submit(c, slow);
+	wait_running(c, ids[0]);
+	for (int i = 1; i < 17; i++)
+		ids[i] = submit(c, slow);
+	json_t *r = wm_t_err(c, "busy", "render %s", slow);
+	ck_assert_ptr_nonnull(strstr(wm_t_strval(json_object_get(json_object_get(r, "error"),
+								 "message")), "queue is full"));
+	json_decref(r);
+	for (int i = 16; i >= 0; i--)
+		wm_t_ok(c, "cancel %lld", ids[i]);
+	for (int i = 0; i < 17; i++) {
+		json_t *job = wait_job(c, ids[i], 10000);
+		ck_assert_str_eq(wm_t_strval(json_object_get(job, "state")), "cancelled");
+		json_decref(job);
+	}
+	wm_client_close(c);
+}
+END_TEST
+
+START_TEST(test_cli_render_wait)
+{
+	char out[2200], err[2200], perr[256];
+	snprintf(out, sizeof out, "%s/cli.out", dir);
+	snprintf(err, sizeof err, "%s/cli.err", dir);
+	const char *argv[] = { wm_cli_binary(), "--socket", wd.sock, "render", "--scene", "evening",
+			       "--in", "1=bed.wav", "--in", "3=voice.wav@0.5", "--out", "cli.flac",
+			       "--lufs", "-14", "--wait", NULL };
+	struct wm_proc *p = wm_proc_spawn(argv, NULL, out, err, perr, sizeof perr);
+	ck_assert_msg(p != NULL, "%s", perr);
+	int status = -1;
+	ck_assert_int_ge(wm_proc_wait(p, 20000, &status), 0);
+	wm_proc_release(p);
+	char *text = wm_file_read(out, NULL), *etext = wm_file_read(err, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit %d: %s %s", status,
+		      text, etext);
+	ck_assert_msg(strstr(text, "done cli.flac") && strstr(text, "LUFS"), "output: %s", text);
+	free(text);
+	free(etext);
+}
+END_TEST
+
+START_TEST(test_redis_down_and_back)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	json_t *h;
+	shutdown_redis();
+	json_t *job = render_wait(c, request("down.wav", "voice.wav"), "done");
+	ck_assert(json_is_false(json_object_get(job, "cached")));
+	json_decref(job);
+	json_t *cache = health_cache(c, &h);
+	ck_assert_msg(!strcmp(wm_t_strval(json_object_get(cache, "state")), "down"), "%s",
+		      wm_t_json_str(h));
+	ck_assert_str_eq(wm_t_strval(json_object_get(h, "status")), "degraded");
+	json_decref(h);
+	start_redis();
+	bool back = false;
+	for (long long t0 = wm_now_ms(); !back && wm_now_ms() - t0 < 8000; wm_sleep_ms(200)) {
+		cache = health_cache(c, &h);
+		back = !strcmp(wm_t_strval(json_object_get(cache, "state")), "ok");
+		json_decref(h);
+	}
+	ck_assert_msg(back, "the cache did not come back within 8 s");
+	json_decref(render_wait(c, request("back.wav", "voice.wav"), "done"));
+	job = render_wait(c, request("back.wav", "voice.wav"), "done");
+	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "not stored after restart: %s",
+		      wm_t_json_str(job));
+	json_decref(job);
+	json_t *st = wm_t_assert_ok(wm_t_request(c, "stats"), "stats");
+	printf("stats render: %s\n", wm_t_json_str(json_object_get(st, "render")));
+	json_decref(st);
+	wm_client_close(c);
+}
+END_TEST
+
+static Suite *render_jobs_suite(void)
+{
+	Suite *s = suite_create("render_jobs");
+	TCase *tc = tcase_create("jobs");
+	tcase_add_unchecked_fixture(tc, up, down);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_render_then_cache_hit);
+	tcase_add_test(tc, test_changed_input_misses);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_queue_full);
+	tcase_add_test(tc, test_cli_render_wait);
+	tcase_add_test(tc, test_redis_down_and_back);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return wm_t_run_suite(render_jobs_suite());
+}
