@@ -12,6 +12,9 @@
 #define EXIT_FAILED 1
 #define EXIT_NO_ANSWER 2
 #define EXIT_USAGE 64
+/* --wait polls at 1 ms first, doubling to 100 ms: a cache hit is done in
+ * a few milliseconds, a long render needs no tight loop. */
+#define POLL_FIRST_MS 1
 #define POLL_MS 100
 
 static void usage(FILE *f)
@@ -188,6 +191,7 @@ static bool error_reply(json_t *r)
 static int wait_job(long long id, bool raw, wm_cli_request_fn request, void *arg)
 {
 	char line[64];
+	long poll_ms = POLL_FIRST_MS;
 	snprintf(line, sizeof line, "job %lld", id);
 	for (;;) {
 		json_t *r = request(arg, line);
@@ -210,7 +214,8 @@ static int wait_job(long long id, bool raw, wm_cli_request_fn request, void *arg
 			return rc;
 		}
 		json_decref(r);
-		nanosleep(&(struct timespec){ .tv_nsec = POLL_MS * 1000000L }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = poll_ms * 1000000L }, NULL);
+		poll_ms = poll_ms * 2 > POLL_MS ? POLL_MS : poll_ms * 2;
 	}
 }
 
