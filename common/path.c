@@ -242,3 +242,23 @@ int wm_path_open_beneath(const char *base_dir, const char *rel, int flags, int m
 		return open_error(e, rel, what, walked, err);
 	return fd;
 }
+
+int wm_path_make_dirs(const char *dir, int mode, const char *what, struct wm_err *err)
+{
+	char path[WM_PATH_MAX * 4];
+
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+		return wm_err_set(err, WM_E_IO, "%s path is too long: %.64s...", what, dir);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST)
+			return wm_err_set(err, WM_E_IO, "cannot create %s %s: %s", what, path,
+					  strerror(errno));
+		*p = saved;
+		if (!saved)
+			return 0;
+	}
+}

@@ -27,4 +27,8 @@ int wm_path_check(const char *rel, const char *what, struct wm_err *err);
 int wm_path_open_beneath(const char *base_dir, const char *rel, int flags, int mode,
 			 const char *what, struct wm_err *err);
 
+/* mkdir -p dir with mode for each folder made; `what` names it in errors
+ * ("render folder"). WM_E_IO. */
+int wm_path_make_dirs(const char *dir, int mode, const char *what, struct wm_err *err);
+
 #endif

@@ -42,25 +42,6 @@ static char *read_request(const char *path, size_t *len, struct wm_err *err)
 	return buf;
 }
 
-/* mkdir -p dir, mode 0750. */
-static int make_dir(const char *dir, struct wm_err *err)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof path, "%s", dir);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, 0750) < 0 && errno != EEXIST)
-			return wm_err_set(err, WM_E_IO, "cannot create render folder %s: %s", path,
-					  strerror(errno));
-		*p = saved;
-		if (!saved)
-			return 0;
-	}
-}
 
 static char *scene_text(const struct wm_config *c, const struct wm_render_request *req,
 			size_t *len, struct wm_err *err)
@@ -141,7 +122,8 @@ static int render(const struct wm_config *c, struct wm_mix *mix, struct wm_err *
 		wm_mix_init(mix, c->channels, c->zones, c->mono);
 		struct wm_render_env env = { .media_dir = c->media_dir,
 					     .render_dir = c->render_dir, .mix = mix };
-		if (apply_scene(c, &req, mix, err) == 0 && make_dir(c->render_dir, err) == 0)
+		if (apply_scene(c, &req, mix, err) == 0 &&
+		    wm_path_make_dirs(c->render_dir, 0750, "render folder", err) == 0)
 			rc = wm_render_run(&req, &env, &res, err);
 		if (rc == 0)
 			print_result(&req, &res);

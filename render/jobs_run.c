@@ -31,24 +31,6 @@ int wm_render_apply_scene(struct wm_mix *mix, const char *text, size_t len, cons
 	return rc;
 }
 
-/* mkdir -p dir, mode 0750. */
-static int make_dir(const char *dir, struct wm_err *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s", dir);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, 0750) < 0 && errno != EEXIST)
-			return wm_err_set(err, WM_E_IO, "cannot create render folder %s: %s", path,
-					  strerror(errno));
-		*p = saved;
-		if (!saved)
-			return 0;
-	}
-}
 
 /* The mix for this job: defaults for the topology, the scene over them. */
 static int build_mix(struct wm_jobs *jobs, struct wm_job_slot *s, struct wm_mix *mix,
@@ -304,7 +286,7 @@ void wm_jobs_run_one(struct wm_jobs *jobs, struct wm_jobs_worker *w, struct wm_j
 	int rc = !mix ? wm_err_set(&err, WM_E_INTERNAL, "out of memory for the mix")
 		      : build_mix(jobs, s, mix, &scene_obj, &err);
 	if (rc == 0)
-		rc = make_dir(jobs->render_dir, &err);
+		rc = wm_path_make_dirs(jobs->render_dir, 0750, "render folder", &err);
 	if (rc == 0)
 		rc = run_cached(jobs, w, s, mix, scene_obj, &r, &cached, &err);
 	json_decref(scene_obj);
