@@ -74,6 +74,19 @@ int wm_cmd_render(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t
 	return 0;
 }
 
+/* reply.job = every field of job id (job and cancel answer with it). */
+static int reply_job(const struct wm_render_ops *ops, unsigned long long id, json_t *reply,
+		     struct wm_err *err)
+{
+	json_t *job = json_object();
+	if (ops->job(ops->arg, id, job, err) < 0) {
+		json_decref(job);
+		return -1;
+	}
+	json_object_set_new(reply, "job", job);
+	return 0;
+}
+
 int wm_cmd_job(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
 	       struct wm_err *err)
 {
@@ -83,13 +96,7 @@ int wm_cmd_job(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *r
 		return -1;
 	if (!ops->job)
 		return no_renders(err);
-	json_t *job = json_object();
-	if (ops->job(ops->arg, id, job, err) < 0) {
-		json_decref(job);
-		return -1;
-	}
-	json_object_set_new(reply, "job", job);
-	return 0;
+	return reply_job(ops, id, reply, err);
 }
 
 int wm_cmd_jobs(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
@@ -116,11 +123,5 @@ int wm_cmd_cancel(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t
 		return no_renders(err);
 	if (ops->cancel(ops->arg, id, err) < 0)
 		return -1;
-	json_t *job = json_object();
-	if (ops->job(ops->arg, id, job, err) < 0) {
-		json_decref(job);
-		return -1;
-	}
-	json_object_set_new(reply, "job", job);
-	return 0;
+	return reply_job(ops, id, reply, err);
 }
