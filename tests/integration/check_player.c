@@ -66,6 +66,12 @@ static void probes_open(void)
 
 static void probes_close(void)
 {
+	/* A failed test must not leave a player sounding into the next one. */
+	for (int c = 1; c <= CHANNELS; c++) {
+		char line[16];
+		snprintf(line, sizeof line, "stop %d 0", c);
+		json_decref(wm_client_request(cl, 2000, line));
+	}
 	wm_client_close(cl);
 	wm_sink_close(sink);
 	wm_src_close(src);
@@ -251,18 +257,35 @@ START_TEST(test_loop_is_seamless)
 	wm_sleep_ms(400);
 	uint32_t at;
 	ck_assert_msg(onset(1, (uint32_t)first, 0, &at), "the loop never came out");
-	long compared = 0;
-	for (uint32_t f = at; f < wm_sink_end(sink); f++, compared++) {
-		float l, rgt;
-		if (!wm_sink_sample(sink, 1, f, &l) || !wm_sink_sample(sink, 2, f, &rgt))
-			continue;
-		float want = (float)pattern((long)(f - at) % frames, 0);
-		ck_assert_msg(l == want && rgt == want,
-			      "pass %ld frame %ld: L %.9g R %.9g, want %.9g on both",
-			      (long)(f - at) / frames, (long)(f - at) % frames, (double)l,
-			      (double)rgt, (double)want);
+	/* Period by period: after an xrun JACK may hand the sink a period of
+	 * an earlier cycle, which is skipped (and counted), as wm_compare does;
+	 * without an xrun every sample must match. */
+	long compared = 0, stale = 0;
+	uint32_t xruns = wm_sink_capture_xruns(sink);
+	for (size_t i = 0; i < wm_sink_periods(sink); i++) {
+		uint32_t pf, pn;
+		size_t off;
+		wm_sink_period(sink, i, &pf, &pn, &off);
+		for (uint32_t j = 0; j < pn; j++) {
+			uint32_t f = pf + j;
+			float l = wm_sink_data(sink, 1)[off + j], rgt = wm_sink_data(sink, 2)[off + j];
+			if (wm_frame_diff(f, at) < 0)
+				continue;
+			float want = (float)pattern((long)(f - at) % frames, 0);
+			if (l == want && rgt == want) {
+				compared++;
+				continue;
+			}
+			ck_assert_msg(xruns > 0, "pass %ld frame %ld: L %.9g R %.9g, want %.9g on "
+				      "both (no xrun)", (long)(f - at) / frames, (long)(f - at) % frames,
+				      (double)l, (double)rgt, (double)want);
+			stale += pn - j;
+			break;
+		}
 	}
-	ck_assert_msg(compared > 5 * frames, "only %ld frames of the loop compared", compared);
+	ck_assert_msg(compared > 5 * frames && stale * 4 < compared,
+		      "only %ld frames of the loop compared (%ld in stale periods after %u xruns)",
+		      compared, stale, xruns);
 	wm_t_ok(cl, "stop 2 0");
 	wait_state(2, "stopped", 1000);
 }
