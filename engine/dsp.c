@@ -16,16 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__) && \
-	(defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 6))
-/* Kept in sanitizer builds too (checked with GCC 12 and Clang 14 ASan),
- * so those test the code that ships. */
-#define WM_DSP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define WM_DSP_HAVE_CLONES 1
-#else
-#define WM_DSP_CLONES
-#define WM_DSP_HAVE_CLONES 0
-#endif
+#include "common/clones.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -157,7 +148,7 @@ INLINE void flush(struct batch *b, float *restrict y, uint32_t frames)
 	b->n = 0;
 }
 
-WM_DSP_CLONES
+WM_CLONES
 static void dsp_mix_all(struct wm_ramp *coef, int channels, int zones,
 			const int (*in_port)[2], const float *const *in,
 			float *const *out, uint32_t frames)
@@ -229,7 +220,7 @@ INLINE int32_t abs_bits(float x)
 	return u & ABS_BITS;
 }
 
-WM_DSP_CLONES
+WM_CLONES
 static void dsp_meter_all(const float *const *bufs, int nbufs, uint32_t offset,
 		      uint32_t frames, float *peak, double *sumsq)
 {
@@ -289,7 +280,7 @@ WM_RT void wm_dsp_meter_rt(const float *const *bufs, int nbufs, uint32_t offset,
 
 const char *wm_dsp_isa(void)
 {
-#if WM_DSP_HAVE_CLONES
+#if WM_HAVE_CLONES
 	/* Mirrors the order the ifunc resolver tries the clones in. */
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f"))

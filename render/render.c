@@ -1,6 +1,7 @@
 /* render.c - one offline render (render.h): passes of the live engine over
- * the inputs, block by block, with loudness measured by libebur128
- * (integrated + true peak, histogram mode: bounded memory).
+ * the inputs, block by block, with integrated loudness measured by
+ * libebur128 (histogram mode: bounded memory) and true peak by
+ * render/true_peak.h.
  *
  * Without normalisation one pass writes the file. With it, pass 1 measures
  * the mix; pass 2 re-runs the engine from scratch, applies the gain and,
@@ -24,6 +25,7 @@
 #include "engine/limiter.h"
 #include "render/render.h"
 #include "render/render_io.h"
+#include "render/true_peak.h"
 
 #define WM_TP_MARGIN_DB 0.3        /* aim under the ceiling: meters differ ~0.2 dB */
 #define LIMITER_MARGIN_DB 0.5      /* sample-peak ceiling under the aim at first */
@@ -155,16 +157,25 @@ static int feed_inputs(struct render_ctx *c, struct wm_engine *eng, int64_t pos,
 	return 0;
 }
 
+struct chain {
+	struct wm_engine *eng;
+	struct wm_limiter *lim;
+	ebur128_state *meter;        /* integrated loudness */
+	struct wm_true_peak *peak;
+	int64_t latency;
+};
+
 /* The zone's aligned frames of one block: gain, limiter, meter, file. */
-static int sink(struct render_ctx *c, struct pass *p, ebur128_state *meter, const float *l,
+static int sink(struct render_ctx *c, struct pass *p, const struct chain *ch, const float *l,
 		const float *r, uint32_t m, struct wm_err *err)
 {
 	for (size_t k = 0; k < m; k++) {
 		c->inter[2 * k] = l[k];
 		c->inter[2 * k + 1] = r[k];
 	}
-	if (m && ebur128_add_frames_float(meter, c->inter, m) != EBUR128_SUCCESS)
+	if (m && ebur128_add_frames_float(ch->meter, c->inter, m) != EBUR128_SUCCESS)
 		return wm_err_set(err, WM_E_INTERNAL, "loudness meter failed");
+	wm_true_peak_add(ch->peak, c->inter, m);
 	return p->out ? wm_render_out_write(p->out, c->inter, m, err) : 0;
 }
 
@@ -177,13 +188,6 @@ static void apply_gain(float *l, float *r, uint32_t n, float g)
 		r[k] *= g;
 	}
 }
-
-struct chain {
-	struct wm_engine *eng;
-	struct wm_limiter *lim;
-	ebur128_state *meter;
-	int64_t latency;
-};
 
 static int make_chain(struct render_ctx *c, const struct pass *p, struct chain *ch,
 		      struct wm_err *err)
@@ -202,12 +206,12 @@ static int make_chain(struct render_ctx *c, const struct pass *p, struct chain *
 			return -1;
 		ch->latency += wm_limiter_latency_frames(ch->lim);
 	}
-	ch->meter = ebur128_init(2, c->rate,
-				 EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
+	ch->meter = ebur128_init(2, c->rate, EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
 	if (!ch->meter)
 		return wm_err_set(err, WM_E_INTERNAL, "cannot start the loudness meter at %u Hz",
 				  c->rate);
-	return 0;
+	ch->peak = wm_true_peak_create(2, c->rate, err);
+	return ch->peak ? 0 : -1;
 }
 
 static void free_chain(struct chain *ch)
@@ -216,18 +220,18 @@ static void free_chain(struct chain *ch)
 	wm_limiter_destroy(ch->lim);
 	if (ch->meter)
 		ebur128_destroy(&ch->meter);
+	wm_true_peak_destroy(ch->peak);
 }
 
-static void measure(struct pass *p, ebur128_state *meter)
+static void measure(struct pass *p, const struct chain *ch)
 {
 	double tp = 0.0;
 
-	if (ebur128_loudness_global(meter, &p->loudness) != EBUR128_SUCCESS)
+	if (ebur128_loudness_global(ch->meter, &p->loudness) != EBUR128_SUCCESS)
 		p->loudness = -HUGE_VAL;
 	for (unsigned s = 0; s < 2; s++) {
-		double v = 0.0;
-		if (ebur128_true_peak(meter, s, &v) == EBUR128_SUCCESS && v > tp)
-			tp = v;
+		double v = wm_true_peak_get(ch->peak, s);
+		tp = v > tp ? v : tp;
 	}
 	p->true_peak = tp > 0.0 ? 20.0 * log10(tp) : -HUGE_VAL;
 }
@@ -257,7 +261,7 @@ static int run_block(struct render_ctx *c, struct pass *p, struct chain *ch, int
 	uint32_t m = n - off;
 	if ((int64_t)m > c->frames - *emitted)
 		m = (uint32_t)(c->frames - *emitted);
-	if (sink(c, p, ch->meter, l + off, r + off, m, err) < 0)
+	if (sink(c, p, ch, l + off, r + off, m, err) < 0)
 		return -1;
 	*emitted += m;
 	return (int)n;
@@ -295,7 +299,7 @@ static int run_pass(struct render_ctx *c, struct pass *p, struct wm_err *err)
 					c->expected_passes);
 	}
 	if (rc == 0)
-		measure(p, ch.meter);
+		measure(p, &ch);
 	free_chain(&ch);
 	c->passes++;
 	return rc;
@@ -416,6 +420,8 @@ int wm_render_run(const struct wm_render_request *req, const struct wm_render_en
 		  struct wm_render_result *result, struct wm_err *err)
 {
 	struct render_ctx c = { .req = req, .env = env, .expected_passes = 1 };
+	double max_s = req->max_duration_s > 0 ? req->max_duration_s
+					       : WM_RENDER_MAX_DURATION_S_DEFAULT;
 	struct wm_render_out out = { .dir_fd = -1, .fd = -1 };
 	struct pass first = { 0 }, p = { 0 };
 	double t0 = now_s();
@@ -428,12 +434,11 @@ int wm_render_run(const struct wm_render_request *req, const struct wm_render_en
 		if (c.frames <= 0)
 			wm_err_set(err, WM_E_BAD_REQUEST,
 				   "the inputs are empty; give a duration for a silent render");
-		else if (req->duration_s < 0 &&
-			 c.frames > WM_RENDER_MAX_DURATION_S_DEFAULT * c.rate)
+		else if (req->duration_s < 0 && c.frames > max_s * c.rate)
 			wm_err_set(err, WM_E_OUT_OF_RANGE,
 				   "the longest input ends at %.0f s, past the %.0f s a render may "
 				   "last; give a duration",
-				   (double)c.frames / c.rate, WM_RENDER_MAX_DURATION_S_DEFAULT);
+				   (double)c.frames / c.rate, max_s);
 		else if (render_passes(&c, &first, &p, &out, err) == 0)
 			rc = wm_render_out_commit(&out, err);
 	}
