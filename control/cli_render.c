@@ -1,6 +1,7 @@
 /* cli_render.c - `washmix render` (cli_render.h): flags to a render
  * request, the request sent, the job waited for. The CLI's main thread. */
 #include "control/cli_render.h"
+#include "control/cli_local.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -21,10 +22,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: washmix render [--scene NAME] [--in N=FILE[@OFFSET]]... --out FILE\n"
 		   "         [--format wav|wav24|flac|ogg] [--rate HZ] [--lufs X] [--true-peak X]\n"
-		   "         [--no-normalise] [--duration S] [--wait]\n"
-		   "       washmix render --json '{...}' [--wait]\n"
+		   "         [--no-normalise] [--duration S] [--wait | --local [-- WASHMIXD_OPTIONS]]\n"
+		   "       washmix render --json '{...}' [--wait | --local [-- WASHMIXD_OPTIONS]]\n"
 		   "FILE paths are relative to the daemon's media folder (inputs) and render\n"
-		   "folder (output). --wait polls the job and prints its outcome.\n");
+		   "folder (output). --wait polls the job and prints its outcome. --local renders\n"
+		   "here, with no daemon and no JACK server: it runs washmixd --render with the\n"
+		   "options after -- (such as --config FILE or --media-dir DIR).\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -67,7 +70,7 @@ static int add_input(json_t *inputs, const char *spec)
 struct opts {
 	json_t *req, *inputs, *output;
 	const char *raw_json;
-	bool wait, no_normalise, lufs_set, peak_set;
+	bool wait, local, no_normalise, lufs_set, peak_set;
 	double lufs, peak;
 };
 
@@ -111,6 +114,9 @@ static int take(struct opts *o, int opt, const char *arg)
 	case 'j':
 		o->raw_json = arg;
 		return 0;
+	case 'L':
+		o->local = true;
+		return 0;
 	}
 	usage(stderr);
 	return -1;
@@ -125,7 +131,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "true-peak", required_argument, NULL, 'p' },
 		{ "no-normalise", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' }, { "wait", no_argument, NULL, 'w' },
-		{ "json", required_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
+		{ "json", required_argument, NULL, 'j' }, { "local", no_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	optind = 1;
@@ -249,13 +256,71 @@ static int send_render(struct opts *o, bool raw, wm_cli_request_fn request, void
 	return o->wait ? wait_job(id, raw, request, arg) : 0;
 }
 
+/* washmixd --render's answer as the job `job ID` would report, for summary. */
+static json_t *local_job(const json_t *answer, const char *out_file)
+{
+	bool ok = json_is_true(json_object_get(answer, "ok"));
+	json_t *job = json_pack("{s:s, s:s, s:b}", "state", ok ? "done" : "failed", "output",
+				out_file ? out_file : "", "cached", 0);
+	const char *copy[] = { "loudness", "true_peak", "note", "error" };
+	for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++)
+		if (json_object_get(answer, copy[i]))
+			json_object_set(job, copy[i], json_object_get(answer, copy[i]));
+	double s = json_number_value(json_object_get(answer, "seconds"));
+	json_object_set_new(job, "timings", json_pack("{s:I}", "run_ms", (json_int_t)(s * 1000)));
+	return job;
+}
+
+static int render_local(struct opts *o, bool raw, char *const extra[], int nextra)
+{
+	char *json = o->raw_json ? strdup(o->raw_json) : json_dumps(o->req, JSON_COMPACT);
+	if (!json) {
+		fprintf(stderr, "washmix: out of memory\n");
+		return EXIT_FAILED;
+	}
+	json_t *answer = wm_cli_local_render(json, extra, nextra);
+	free(json);
+	if (!answer)
+		return EXIT_NO_ANSWER;
+	int rc = json_is_true(json_object_get(answer, "ok")) ? 0 : EXIT_FAILED;
+	if (raw) {
+		char *s = json_dumps(answer, JSON_COMPACT);
+		puts(s ? s : "");
+		free(s);
+	} else {
+		const char *out = json_string_value(json_object_get(answer, "output"));
+		if (!out)
+			out = json_string_value(json_object_get(o->output, "file"));
+		json_t *job = local_job(answer, out);
+		summary(job);
+		json_decref(job);
+	}
+	json_decref(answer);
+	return rc;
+}
+
 int wm_cli_render(int argc, char **argv, bool raw, wm_cli_request_fn request, void *arg)
 {
-	for (int i = 1; i < argc; i++)
+	/* With --local, what follows "--" is for washmixd. */
+	int ours = argc;
+	for (int i = 1; i < argc && ours == argc; i++)
+		if (!strcmp(argv[i], "--"))
+			ours = i;
+	for (int i = 1; i < ours; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return usage(stdout), 0;
 	struct opts o = { .req = json_object(), .inputs = json_object(), .output = json_object() };
-	int rc = parse(argc, argv, &o) < 0 ? EXIT_USAGE : send_render(&o, raw, request, arg);
+	int rc = EXIT_USAGE;
+	if (parse(ours, argv, &o) < 0)
+		rc = EXIT_USAGE;
+	else if (o.local)
+		rc = render_local(&o, raw, argv + ours + (ours < argc), argc - ours - (ours < argc));
+	else if (ours < argc)
+		rc = (bad("options after -- are for washmixd, with --local only",
+			  ours + 1 < argc ? argv[ours + 1] : "--"),
+		      EXIT_USAGE);
+	else
+		rc = send_render(&o, raw, request, arg);
 	json_decref(o.req);
 	json_decref(o.inputs);
 	json_decref(o.output);

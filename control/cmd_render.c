@@ -51,7 +51,8 @@ int wm_cmd_render(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t
 {
 	const struct wm_render_ops *ops = &ctx->env->render;
 	const struct wm_mix *mix = wm_tree_mix(ctx->env->tree);
-	struct wm_render_limits lim = { .channels = mix->channels, .zones = mix->zones };
+	struct wm_render_limits lim = { .max_duration_s = ops->max_duration_s,
+					.channels = mix->channels, .zones = mix->zones };
 	if (!ops->submit)
 		return no_renders(err);
 	struct wm_render_request *req = malloc(sizeof *req);

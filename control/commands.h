@@ -68,6 +68,7 @@ struct wm_render_ops {
 	void (*jobs)(void *arg, json_t *array, size_t max);
 	int (*cancel)(void *arg, unsigned long long id, struct wm_err *err);
 	void *arg;
+	double max_duration_s;       /* the longest render a request may ask for */
 };
 
 struct wm_store;

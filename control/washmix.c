@@ -373,10 +373,13 @@ struct request_ctx {
 };
 
 /* wm_cli_request_fn for `washmix render`: one line out, its reply back
- * (event lines skipped). */
+ * (event lines skipped). Connects on the first request, so `render --local`
+ * needs no daemon. */
 static json_t *request_line(void *arg, const char *line)
 {
 	struct request_ctx *rc = arg;
+	if (rc->c->fd < 0 && (rc->c->fd = connect_to(rc->path)) < 0)
+		return NULL;
 	if (send_all(rc->c->fd, line, strlen(line)) < 0 || send_all(rc->c->fd, "\n", 1) < 0) {
 		fprintf(stderr, "washmix: cannot send to %s: %s\n", rc->path, strerror(errno));
 		return NULL;
@@ -394,14 +397,13 @@ static json_t *request_line(void *arg, const char *line)
 
 static int render(const char *path, double timeout_s, bool raw, int argc, char **argv)
 {
-	struct conn c = { .fd = connect_to(path) };
-	if (c.fd < 0)
-		return EXIT_NO_DAEMON;
+	struct conn c = { .fd = -1 };
 	struct request_ctx rc = { .c = &c, .path = path, .timeout_s = timeout_s };
 	int status = wm_cli_render(argc, argv, raw, request_line, &rc);
 	free(c.line);
 	free(c.buf);
-	close(c.fd);
+	if (c.fd >= 0)
+		close(c.fd);
 	return status;
 }
 
@@ -513,6 +515,7 @@ int main(int argc, char **argv)
 out_close:
 	free(c.line);
 	free(c.buf);
-	close(c.fd);
+	if (c.fd >= 0)
+		close(c.fd);
 	return status;
 }

@@ -277,6 +277,12 @@ static int set_render_queue(struct wm_config *c, const char *v, struct wm_err *e
 	return set_int_in(&c->render_queue, "render queue", 1, WM_JOBS_QUEUE_MAX, " jobs", v, err);
 }
 
+static int set_render_max_duration(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->render_max_duration_s, "render max_duration_s", 1, 24L * 3600, " s",
+			  v, err);
+}
+
 static int set_cache_ttl(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	return set_int_in(&c->cache_ttl_s, "cache_ttl_s", 1, 30L * 86400, " s", v, err);
@@ -352,6 +358,8 @@ static const struct setting settings[] = {
 	  "render worker threads, at idle priority (default 1)" },
 	{ "render", "queue", "render-queue", NULL, "N", set_render_queue,
 	  "render jobs that may wait; more are refused busy (default 16)" },
+	{ "render", "max_duration_s", "render-max-duration", NULL, "S", set_render_max_duration,
+	  "longest render, in seconds of output, 1..86400 (default 14400: 4 h)" },
 	{ "render", "cache_ttl_s", "cache-ttl", NULL, "S", set_cache_ttl,
 	  "how long a cached render is kept, in seconds (default 3600)" },
 	{ "render", "cache_max_entry_mb", "cache-max-entry-mb", NULL, "MB", set_cache_max_entry,
@@ -396,6 +404,7 @@ static void set_defaults(struct wm_config *c)
 	strcpy(c->redis, "localhost:6379");
 	c->render_workers = WM_JOBS_WORKERS_DEFAULT;
 	c->render_queue = WM_JOBS_QUEUE_DEFAULT;
+	c->render_max_duration_s = (int)WM_RENDER_MAX_DURATION_S_DEFAULT;
 	c->cache_ttl_s = WM_CACHE_TTL_S_DEFAULT;
 	c->cache_max_entry_mb = (int)(WM_CACHE_MAX_ENTRY_DEFAULT >> 20);
 	c->cache_timeout_ms = WM_CACHE_TIMEOUT_MS_DEFAULT;
@@ -627,9 +636,10 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
 	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\n", c->media_dir,
 		c->player_buffer_ms);
-	fprintf(out, "[render]\ndir = %s\nworkers = %d\nqueue = %d\ncache_ttl_s = %d\n"
-		     "cache_max_entry_mb = %d\ncache_timeout_ms = %d\n",
-		c->render_dir, c->render_workers, c->render_queue, c->cache_ttl_s,
+	fprintf(out, "[render]\ndir = %s\nworkers = %d\nqueue = %d\nmax_duration_s = %d\n"
+		     "cache_ttl_s = %d\ncache_max_entry_mb = %d\ncache_timeout_ms = %d\n",
+		c->render_dir, c->render_workers, c->render_queue, c->render_max_duration_s,
+		c->cache_ttl_s,
 		c->cache_max_entry_mb, c->cache_timeout_ms);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
 }

@@ -38,6 +38,7 @@ struct wm_config {
 	char render_dir[PATH_MAX];      /* render outputs; default STATE_DIR/renders */
 	int render_workers;             /* render worker threads */
 	int render_queue;               /* render jobs that may wait */
+	int render_max_duration_s;      /* longest render a request may ask for */
 	int cache_ttl_s;                /* render cache entries live this long */
 	int cache_max_entry_mb;         /* larger outputs are not cached */
 	int cache_timeout_ms;           /* per Redis call */

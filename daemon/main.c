@@ -534,6 +534,7 @@ static int start(struct daemon *d)
 		fprintf(stderr, "washmixd: %s\n", err.msg);
 		return EXIT_CONFIG;
 	}
+	d->env.render.max_duration_s = c->render_max_duration_s;
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
 				     .mode = c->socket_mode, .listen_fd = -1 };
 	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);

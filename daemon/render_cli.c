@@ -109,7 +109,8 @@ static void print_error(const struct wm_err *err)
 
 static int render(const struct wm_config *c, struct wm_mix *mix, struct wm_err *err)
 {
-	struct wm_render_limits lim = { .channels = c->channels, .zones = c->zones };
+	struct wm_render_limits lim = { .max_duration_s = c->render_max_duration_s,
+					.channels = c->channels, .zones = c->zones };
 	struct wm_render_request req;
 	struct wm_render_result res;
 	size_t len = 0;

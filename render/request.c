@@ -352,6 +352,7 @@ int wm_render_request_parse(const char *text, size_t len, const struct wm_render
 		return wm_err_set(err, WM_E_BAD_REQUEST,
 				  "render request is not valid JSON: line %d column %d: %s",
 				  jerr.line, jerr.column, jerr.text);
+	req->max_duration_s = max_s;
 	int rc = parse_root(root, limits, max_s, req, err);
 	json_decref(root);
 	if (rc < 0)

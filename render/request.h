@@ -59,6 +59,7 @@ struct wm_render_request {
 	double target_lufs;          /* default -14 */
 	double true_peak_db;         /* dBTP ceiling, default -1 */
 	enum wm_render_policy policy;
+	double max_duration_s;       /* the limit the request was checked against */
 };
 
 /* Parse and check text. Unknown keys, wrong types, out-of-range values,
