@@ -687,6 +687,7 @@ static void live_windows(struct wm_client *c, struct window *quiet, struct windo
 	       quiet->xruns, busy->xruns, quiet->dsp_max, busy->dsp_max, quiet->engine_max,
 	       busy->engine_max, quiet->samples, busy->samples, quiet->engine_max_before,
 	       quiet->engine_max_after, busy->engine_max_after);
+	fflush(stdout);   /* the figures matter most when the bound fails */
 }
 
 /* Renders do not disturb the live mix. The figures are the point (the
