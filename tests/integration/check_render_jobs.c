@@ -5,11 +5,22 @@
  * is a cache hit with identical bytes; a changed input misses; bad
  * requests fail clearly (malformed JSON, unknown scene at once, a missing
  * input on the job, unknown job ids, cancel of a long render leaves no
- * file, a full queue is busy); `subscribe jobs` sees the job events; Redis killed: renders still
- * complete uncached and health says cache down (degraded), and the cache
- * comes back by itself when Redis does; `washmix render --wait` prints a
- * summary. The live mix's xruns over the run are reported, not asserted.
- * The tests run in order against one daemon. */
+ * file, a full queue is busy); `subscribe jobs` sees the job events;
+ * `washmix render --wait` prints a summary; a running job's progress events
+ * come at 5 % steps or more, only growing, until `cancelled`; `/render s
+ * JSON` over OSC answers /render/reply with the job id (bad JSON: /error
+ * bad_request); the live mix's xruns and loads with two renders running vs
+ * none are printed (xruns loosely bounded); Redis SIGKILLed while jobs run:
+ * they all complete uncached, health says cache down (degraded), the socket
+ * keeps answering, and the cache comes back by itself when Redis does; the
+ * same with Redis shut down between jobs. The live mix's xruns over the run
+ * are reported, not asserted.
+ *
+ * The tests run in order against one daemon (OSC on a free port). up()
+ * times a render first: the long jobs are sized from it so they last about
+ * as long under the sanitizers as in a plain build. A test that restarts
+ * Redis owns that server, which dies with the forked test: later tests find
+ * Redis down. */
 #include <check.h>
 #include <ebur128.h>
 #include <errno.h>
@@ -27,6 +38,7 @@
 
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
+#include "tests/support/oscclient.h"
 #include "tests/support/proc.h"
 #include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
@@ -37,6 +49,7 @@ static struct wm_jackd jackd;
 static struct wm_daemon wd;
 static char dir[2048], media[2100], renders[2100], rsock[2100];
 static struct wm_proc *redis;
+static int osc_port;
 
 static void put(const char *path, const char *text)
 {
@@ -111,47 +124,6 @@ static void shutdown_redis(void)
 	}
 	if (r)
 		redisFree(r);
-}
-
-static void up(void)
-{
-	static char flag[2200];
-	char path[2200];
-	snprintf(dir, sizeof dir, "%.2000s/rjobs.XXXXXX", wm_tmpdir());
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(media, sizeof media, "%s/state/media", dir);
-	snprintf(renders, sizeof renders, "%s/state/renders", dir);
-	snprintf(rsock, sizeof rsock, "%s/redis.sock", dir);
-	snprintf(path, sizeof path, "%s/state", dir);
-	ck_assert_int_eq(mkdir(path, 0750), 0);
-	ck_assert_int_eq(mkdir(media, 0750), 0);
-	snprintf(path, sizeof path, "%s/state/scenes", dir);
-	ck_assert_int_eq(mkdir(path, 0750), 0);
-	snprintf(path, sizeof path, "%s/state/scenes/evening.json", dir);
-	put(path, "{\"format\":\"washmix-scene\",\"version\":1,\"name\":\"evening\","
-		  "\"channels\":[{\"id\":1,\"gain\":-6}]}");
-	write_tone("bed.wav", 6.0, 220, 0.2);
-	write_tone("voice.wav", 3.0, 660, 0.3);
-	start_redis();
-	snprintf(flag, sizeof flag, "--redis=unix:%s", rsock);
-	const char *const extra[] = { flag, NULL };
-	wm_t_jackd_start(&jackd, wm_tmpdir());
-	wm_t_daemon_start_in(&wd, dir, 8, 2, NULL, extra);
-}
-
-static void down(void)
-{
-	json_t *h = wm_t_request1(wd.sock, "health");
-	printf("live mix over the whole run: %s\n",
-	       wm_t_json_str(json_object_get(h, "jack")));
-	json_decref(h);
-	wm_t_daemon_stop(&wd);
-	wm_t_jackd_stop(&jackd);
-	shutdown_redis();
-	if (redis) {
-		wm_proc_stop(redis, SIGKILL, 3000, NULL);
-		wm_proc_release(redis);
-	}
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -252,6 +224,186 @@ static json_t *health_cache(struct wm_client *c, json_t **reply)
 {
 	*reply = wm_t_assert_ok(wm_t_request(c, "health"), "health");
 	return json_object_get(json_object_get(*reply, "subsystems"), "cache");
+}
+
+/* A render of bed.wav alone, `seconds` long (silence after its 6 s): the
+ * long jobs of the later tests, sized with render_seconds. */
+static const char *long_request(const char *out, double seconds)
+{
+	static char buf[512];
+	snprintf(buf, sizeof buf, "{\"inputs\":{\"1\":\"bed.wav\"},\"duration\":%.1f,"
+		 "\"output\":{\"file\":\"%s\"}}", seconds, out);
+	return buf;
+}
+
+/* Render cost of long_request in this build on this box, measured in up():
+ * ms of work per second of output. */
+static double ms_per_s;
+
+/* The duration of a long_request that keeps a worker busy about `ms`, so
+ * the tests that need a job still running (or finishing soon) last about as
+ * long under the sanitizers as in a plain build. At most the 4 h limit. */
+static double render_seconds(double ms)
+{
+	double s = ms / ms_per_s;
+	return s < 10 ? 10 : s > 14000 ? 14000 : s;
+}
+
+static bool job_finished(struct wm_client *c, long long id)
+{
+	json_t *r = wm_t_assert_ok(wm_t_request(c, "job %lld", id), "job");
+	bool f = finished(wm_t_strval(json_object_get(json_object_get(r, "job"), "state")));
+	json_decref(r);
+	return f;
+}
+
+/* Poll health until the cache subsystem's state is `want`. */
+static bool wait_cache(struct wm_client *c, const char *want, int timeout_ms)
+{
+	json_t *h;
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < timeout_ms; wm_sleep_ms(100)) {
+		bool is = !strcmp(wm_t_strval(json_object_get(health_cache(c, &h), "state")), want);
+		json_decref(h);
+		if (is)
+			return true;
+	}
+	return false;
+}
+
+/* The pid of the redis-server on rsock, whoever started it (INFO server). */
+static pid_t redis_pid(void)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
+	pid_t pid = 0;
+	if (r && !r->err) {
+		redisReply *rep = redisCommand(r, "INFO server");
+		const char *at = rep && rep->type == REDIS_REPLY_STRING ? rep->str : NULL;
+		if (at && (at = strstr(at, "process_id:")) != NULL)
+			pid = (pid_t)atol(at + strlen("process_id:"));
+		if (rep)
+			freeReplyObject(rep);
+	}
+	if (r)
+		redisFree(r);
+	return pid;
+}
+
+/* One request's round trip in ms; the reply must be ok. */
+static double round_trip(struct wm_client *c, const char *line)
+{
+	long long t0 = wm_now_us();
+	json_decref(wm_t_assert_ok(wm_t_request(c, "%s", line), line));
+	return (double)(wm_now_us() - t0) / 1000.0;
+}
+
+/* A verb's OSC reply: `path s JSON` with "ok":true; the parsed JSON. */
+static json_t *osc_reply(struct wm_osc_peer *p, const char *path)
+{
+	const struct wm_osc_msg *m = wm_t_osc_take(p, path, WM_T_OSC_TIMEOUT_MS);
+	printf("OSC reply: %s\n", wm_osc_msg_str(m));
+	ck_assert_msg(!strcmp(m->types, "s"), "%s", wm_osc_msg_str(m));
+	json_t *r = json_loads(m->argv[0].s, 0, NULL);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s", wm_osc_msg_str(m));
+	return r;
+}
+
+/* What the live mix did during a window: the xrun count's growth (stats'
+ * jack.xruns, the counter health shows) and the worst loads seen by
+ * sampling `stats` every 50 ms (dsp_load: JACK's, for the whole graph;
+ * engine_load: washmixd's last process callback, % of the period). engine_load_max is the daemon's worst callback since it started:
+ * it only says something about the window when the window raised it. */
+struct window {
+	long long xruns;
+	double dsp_max, engine_max, engine_max_before, engine_max_after;
+	int samples;
+};
+
+static json_t *stats_jack(struct wm_client *c, json_t **reply)
+{
+	*reply = wm_t_assert_ok(wm_t_request(c, "stats"), "stats");
+	return json_object_get(*reply, "jack");
+}
+
+static void watch_live(struct wm_client *c, int ms, struct window *w)
+{
+	json_t *r, *j = stats_jack(c, &r);
+	long long xruns0 = json_integer_value(json_object_get(j, "xruns"));
+	memset(w, 0, sizeof *w);
+	w->engine_max_before = json_number_value(json_object_get(j, "engine_load_max"));
+	json_decref(r);
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < ms; wm_sleep_ms(50)) {
+		j = stats_jack(c, &r);
+		w->dsp_max = fmax(w->dsp_max, json_number_value(json_object_get(j, "dsp_load")));
+		w->engine_max = fmax(w->engine_max,
+				     json_number_value(json_object_get(j, "engine_load")));
+		w->xruns = json_integer_value(json_object_get(j, "xruns")) - xruns0;
+		w->engine_max_after = json_number_value(json_object_get(j, "engine_load_max"));
+		w->samples++;
+		json_decref(r);
+	}
+}
+
+/* ------------------------------------------------------------ fixture */
+
+/* Time a 120 s long_request (in the parent, so every test inherits
+ * ms_per_s). */
+static void calibrate(void)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	json_t *job = render_wait(c, long_request("calibrate.flac", 120), "done");
+	ms_per_s = fmax((double)run_ms(job), 1.0) / 120.0;
+	printf("render: 120 s of output (FLAC, %lld passes) in %lld ms, %.2f ms per second\n",
+	       json_integer_value(json_object_get(job, "passes")), run_ms(job), ms_per_s);
+	json_decref(job);
+	wm_client_close(c);
+}
+
+static void up(void)
+{
+	static char flag[2200], port[16];
+	char path[2200];
+	snprintf(dir, sizeof dir, "%.2000s/rjobs.XXXXXX", wm_tmpdir());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(media, sizeof media, "%s/state/media", dir);
+	snprintf(renders, sizeof renders, "%s/state/renders", dir);
+	snprintf(rsock, sizeof rsock, "%s/redis.sock", dir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	ck_assert_int_eq(mkdir(path, 0750), 0);
+	ck_assert_int_eq(mkdir(media, 0750), 0);
+	snprintf(path, sizeof path, "%s/state/scenes", dir);
+	ck_assert_int_eq(mkdir(path, 0750), 0);
+	snprintf(path, sizeof path, "%s/state/scenes/evening.json", dir);
+	put(path, "{\"format\":\"washmix-scene\",\"version\":1,\"name\":\"evening\","
+		  "\"channels\":[{\"id\":1,\"gain\":-6}]}");
+	write_tone("bed.wav", 6.0, 220, 0.2);
+	write_tone("voice.wav", 3.0, 660, 0.3);
+	start_redis();
+	snprintf(flag, sizeof flag, "--redis=unix:%s", rsock);
+	/* OSC on a free port (after the fixture's --osc-port 0: the last wins). */
+	osc_port = wm_osc_free_port();
+	ck_assert_int_gt(osc_port, 0);
+	snprintf(port, sizeof port, "%d", osc_port);
+	const char *const extra[] = { flag, "--osc-port", port, NULL };
+	wm_t_jackd_start(&jackd, wm_tmpdir());
+	wm_t_daemon_start_in(&wd, dir, 8, 2, NULL, extra);
+	calibrate();
+}
+
+static void down(void)
+{
+	json_t *h = wm_t_request1(wd.sock, "health");
+	printf("live mix over the whole run: %s\n",
+	       wm_t_json_str(json_object_get(h, "jack")));
+	json_decref(h);
+	wm_t_daemon_stop(&wd);
+	wm_t_jackd_stop(&jackd);
+	shutdown_redis();
+	if (redis) {
+		wm_proc_stop(redis, SIGKILL, 3000, NULL);
+		wm_proc_release(redis);
+	}
 }
 
 /* ------------------------------------------------------------ tests */
@@ -414,6 +566,206 @@ START_TEST(test_cli_render_wait)
 }
 END_TEST
 
+/* Progress events of a running job: they come, only grow, by the
+ * documented 5 % step at least (the hub rounds to 3 decimals), stay in
+ * [0,1]; cancel ends the stream with `cancelled`. */
+START_TEST(test_progress_events)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	struct wm_client *ev = wm_client_connect(wd.sock, 2000);
+	ck_assert(c && ev);
+	wm_t_ok(ev, "subscribe jobs");
+	/* About 10 s of work; it is cancelled after 1.5 s of running and 3
+	 * progress events (at most 6 s, should the box be much slower now). */
+	long long id = submit(c, long_request("progress.flac", render_seconds(10000)));
+	double seen[64];
+	int n = 0;
+	bool running = false, cancel_sent = false, cancelled = false;
+	long long t_running = 0, t0 = wm_now_ms();
+	while (!cancelled && wm_now_ms() - t0 < 15000) {
+		json_t *e = wm_client_read_event(ev, 50);
+		if (e && json_integer_value(json_object_get(e, "id")) == id) {
+			const char *state = wm_t_strval(json_object_get(e, "state"));
+			json_t *pv = json_object_get(e, "progress");
+			double p = json_number_value(pv);
+			ck_assert_msg(json_is_number(pv) && p >= 0 && p <= 1,
+				      "progress not in [0,1]: %s", wm_t_json_str(e));
+			if (!strcmp(state, "running") && !running) {
+				running = true;   /* the state change; its progress is no step */
+				t_running = wm_now_ms();
+			} else if (!strcmp(state, "running")) {
+				ck_assert_int_lt(n, 64);
+				seen[n++] = p;
+			} else {
+				cancelled = !strcmp(state, "cancelled");
+				ck_assert_msg(cancelled || (!strcmp(state, "queued") && !running),
+					      "unexpected event: %s", wm_t_json_str(e));
+			}
+		}
+		json_decref(e);
+		long long ran = wm_now_ms() - t_running;
+		if (running && !cancel_sent && ((ran >= 1500 && n >= 3) || ran >= 6000)) {
+			ck_assert_msg(!job_finished(c, id), "job %lld finished within %lld ms; "
+				      "render_seconds is off", id, ran);
+			wm_t_ok(c, "cancel %lld", id);
+			cancel_sent = true;
+		}
+	}
+	ck_assert_msg(cancelled, "no cancelled event for job %lld (%d progress events)", id, n);
+	ck_assert_msg(n >= 2, "only %d progress events while running", n);
+	double last = 0;
+	for (int i = 0; i < n; i++) {
+		ck_assert_msg(seen[i] - last >= 0.05 - 0.001 - 1e-9,
+			      "progress step %d: %.3f -> %.3f, under 5 %%", i, last, seen[i]);
+		last = seen[i];
+	}
+	printf("progress: %d events, %.3f .. %.3f\n", n, seen[0], seen[n - 1]);
+	/* Nothing more for the job once it is cancelled. */
+	json_t *e;
+	while ((e = wm_client_read_event(ev, 300)) != NULL) {
+		ck_assert_msg(json_integer_value(json_object_get(e, "id")) != id,
+			      "an event after cancelled: %s", wm_t_json_str(e));
+		json_decref(e);
+	}
+	wm_client_close(ev);
+	wm_client_close(c);
+}
+END_TEST
+
+/* /render s JSON is the socket's `render JSON`: /render/reply s {"ok":true,
+ * "job":N} to the sender, and the job runs as any other. Bad JSON is an
+ * /error naming bad_request. The peer is a liblo server of its own, so the
+ * replies come back to it. */
+START_TEST(test_osc_render)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	struct wm_osc_peer *p = wm_t_osc_peer(osc_port);
+	wm_osc_send(p, "/render", "s", request("osc.wav", "voice.wav"));
+	json_t *r = osc_reply(p, "/render/reply");
+	long long id = json_integer_value(json_object_get(r, "job"));
+	ck_assert_msg(id > 0, "no job id: %s", wm_t_json_str(r));
+	json_decref(r);
+	json_t *job = wait_job(c, id, 20000);
+	ck_assert_msg(!strcmp(wm_t_strval(json_object_get(job, "state")), "done"), "%s",
+		      wm_t_json_str(job));
+	ck_assert_str_eq(wm_t_strval(json_object_get(job, "output")), "osc.wav");
+	json_decref(job);
+	char path[2200];
+	snprintf(path, sizeof path, "%s/osc.wav", renders);
+	ck_assert_msg(access(path, F_OK) == 0, "%s: %s", path, strerror(errno));
+	/* /job i ID follows it over OSC as well (docs/osc.md says so). */
+	wm_osc_send(p, "/job", "i", (int)id);
+	r = osc_reply(p, "/job/reply");
+	ck_assert_str_eq(wm_t_strval(json_object_get(json_object_get(r, "job"), "state")), "done");
+	json_decref(r);
+	wm_osc_send(p, "/render", "s", "{\"inputs\": ");
+	wm_t_osc_expect_error(p, "/render", "bad_request");
+	wm_osc_peer_free(p);
+	wm_client_close(c);
+}
+END_TEST
+
+/* The live mix in two windows of 2 s: with no job, then with two long
+ * jobs (one running on the single worker, one queued); prints both. */
+static void live_windows(struct wm_client *c, struct window *quiet, struct window *busy)
+{
+	watch_live(c, 2000, quiet);
+	double secs = render_seconds(8000);
+	long long a = submit(c, long_request("live1.flac", secs));
+	long long b = submit(c, long_request("live2.flac", secs));
+	wait_running(c, a);
+	watch_live(c, 2000, busy);
+	ck_assert_msg(!job_finished(c, a), "the render ended inside the window");
+	wm_t_ok(c, "cancel %lld", b);
+	wm_t_ok(c, "cancel %lld", a);
+	json_decref(wait_job(c, a, 10000));
+	json_decref(wait_job(c, b, 10000));
+	printf("live mix, 2 s quiet vs 2 s with 2 renders: xruns %lld vs %lld, dsp_load max "
+	       "%.2f vs %.2f %%, engine_load max %.2f vs %.2f %% (%d/%d samples), "
+	       "engine_load_max since start %.2f -> %.2f -> %.2f %%\n",
+	       quiet->xruns, busy->xruns, quiet->dsp_max, busy->dsp_max, quiet->engine_max,
+	       busy->engine_max, quiet->samples, busy->samples, quiet->engine_max_before,
+	       quiet->engine_max_after, busy->engine_max_after);
+	fflush(stdout);   /* the figures matter most when the bound fails */
+}
+
+/* Renders do not disturb the live mix. The figures are the point (the
+ * README quotes them); only xruns are asserted, and loosely: JACK's dummy
+ * backend on a loaded 2-core box xruns now and then whatever washmixd does
+ * (3 in one render window and 0 in the quiet one were seen once here), so
+ * the render window may have 2 more than the quiet one, and a pair over
+ * that is measured once again before it counts: a burst from outside
+ * rarely hits twice, renders that starve the mix do. */
+START_TEST(test_live_mix_undisturbed)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	struct window quiet, busy;
+	live_windows(c, &quiet, &busy);
+	if (busy.xruns > quiet.xruns + 2)
+		live_windows(c, &quiet, &busy);
+	ck_assert_msg(busy.xruns <= quiet.xruns + 2, "%lld xruns with renders, %lld without",
+		      busy.xruns, quiet.xruns);
+	wm_client_close(c);
+}
+END_TEST
+
+/* Redis SIGKILLed while jobs run: every job still ends done (uncached),
+ * health says cache down and degraded, and the control socket answers
+ * meanwhile (it never waits on Redis). Then Redis returns, the cache comes
+ * back by itself and a repeated render is a hit. */
+START_TEST(test_redis_killed_mid_job)
+{
+	struct wm_client *c = wm_client_connect(wd.sock, 2000);
+	ck_assert(c);
+	double secs = render_seconds(1200);   /* each about 1.2 s of work */
+	long long ids[3];
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "killed%d.flac", i);
+		ids[i] = submit(c, long_request(name, secs));
+	}
+	wait_running(c, ids[0]);
+	pid_t pid = redis_pid();
+	ck_assert_msg(pid > 0, "no redis-server pid from INFO on %s", rsock);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_msg(!job_finished(c, ids[2]), "every job ended before the kill");
+	/* Sanity bound only: a round trip is a few ms, 200 ms is a stall. */
+	double worst = 0;
+	int trips = 0;
+	while (!job_finished(c, ids[2])) {
+		double get = round_trip(c, "get ch/1/gain"), health = round_trip(c, "health");
+		worst = fmax(worst, fmax(get, health));
+		trips += 2;
+		ck_assert_msg(get < 200 && health < 200, "get %.1f ms, health %.1f ms", get, health);
+		wm_sleep_ms(20);
+	}
+	for (int i = 0; i < 3; i++) {
+		json_t *job = wait_job(c, ids[i], 30000);
+		ck_assert_msg(!strcmp(wm_t_strval(json_object_get(job, "state")), "done") &&
+			      json_is_false(json_object_get(job, "cached")), "job %d: %s", i,
+			      wm_t_json_str(job));
+		json_decref(job);
+	}
+	printf("redis killed mid-job: 3 jobs of %.0f s done uncached; %d socket round trips "
+	       "meanwhile, worst %.1f ms\n", secs, trips, worst);
+	json_t *h, *cache = health_cache(c, &h);
+	ck_assert_msg(!strcmp(wm_t_strval(json_object_get(cache, "state")), "down"), "%s",
+		      wm_t_json_str(h));
+	ck_assert_str_eq(wm_t_strval(json_object_get(h, "status")), "degraded");
+	json_decref(h);
+	start_redis();
+	ck_assert_msg(wait_cache(c, "ok", 8000), "the cache did not come back within 8 s");
+	json_decref(render_wait(c, request("again.wav", "voice.wav"), "done"));
+	json_t *job = render_wait(c, request("again.wav", "voice.wav"), "done");
+	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "not a hit: %s",
+		      wm_t_json_str(job));
+	json_decref(job);
+	wm_client_close(c);
+}
+END_TEST
+
 START_TEST(test_redis_down_and_back)
 {
 	struct wm_client *c = wm_client_connect(wd.sock, 2000);
@@ -429,13 +781,7 @@ START_TEST(test_redis_down_and_back)
 	ck_assert_str_eq(wm_t_strval(json_object_get(h, "status")), "degraded");
 	json_decref(h);
 	start_redis();
-	bool back = false;
-	for (long long t0 = wm_now_ms(); !back && wm_now_ms() - t0 < 8000; wm_sleep_ms(200)) {
-		cache = health_cache(c, &h);
-		back = !strcmp(wm_t_strval(json_object_get(cache, "state")), "ok");
-		json_decref(h);
-	}
-	ck_assert_msg(back, "the cache did not come back within 8 s");
+	ck_assert_msg(wait_cache(c, "ok", 8000), "the cache did not come back within 8 s");
 	json_decref(render_wait(c, request("back.wav", "voice.wav"), "done"));
 	job = render_wait(c, request("back.wav", "voice.wav"), "done");
 	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "not stored after restart: %s",
@@ -459,6 +805,10 @@ static Suite *render_jobs_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_queue_full);
 	tcase_add_test(tc, test_cli_render_wait);
+	tcase_add_test(tc, test_progress_events);
+	tcase_add_test(tc, test_osc_render);
+	tcase_add_test(tc, test_live_mix_undisturbed);
+	tcase_add_test(tc, test_redis_killed_mid_job);
 	tcase_add_test(tc, test_redis_down_and_back);
 	suite_add_tcase(s, tc);
 	return s;
