@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ANSWER_MAX (64 * 1024)
+#define ANSWER_MAX ((size_t)64 * 1024)
 
 extern char **environ;
 
