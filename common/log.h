@@ -1,8 +1,10 @@
 /* log.h - one structured line per event on stderr, in logfmt:
+ *   ts=2026-11-27T10:08:23.123Z level=info event=jack.connected rate=48000
+ * Under journald (stderr is the stream JOURNAL_STREAM names) the time is
+ * left to the journal and the line starts with the syslog priority it
+ * understands, so levels survive:
  *   <6>level=info event=jack.connected rate=48000 period=256
- * The "<N>" prefix is the syslog priority journald understands, so levels
- * survive when stderr goes to the journal. Never call from the realtime
- * thread: it formats and writes. */
+ * Never call from the realtime thread: it formats and writes. */
 #ifndef WM_LOG_H
 #define WM_LOG_H
 
@@ -15,6 +17,9 @@ int wm_log_level_parse(const char *text, enum wm_log_level *level);
 const char *wm_log_level_name(enum wm_log_level level);
 
 void wm_log_set_level(enum wm_log_level level);
+
+/* True when stderr is the journal's stream (decided at the first call). */
+bool wm_log_to_journal(void);
 bool wm_log_enabled(enum wm_log_level level);
 
 /* event is a dotted name ("jack.lost"); fmt gives the remaining key=value

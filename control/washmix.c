@@ -2,7 +2,7 @@
  * the control socket and prints the answer for a person (or raw with --json).
  * `watch` subscribes and prints events until interrupted.
  * Exit status: 0 ok, 1 error reply, 2 cannot connect or connection lost,
- * 64 usage. */
+ * 64 usage; `health` exits 0 ok, 1 degraded, 2 down or unreachable. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -395,6 +395,16 @@ static json_t *request_line(void *arg, const char *line)
 	return NULL;
 }
 
+/* `washmix health` for monitoring: 0 ok, 1 degraded, 2 down (as when the
+ * daemon cannot be reached at all). */
+static int health_exit(const json_t *reply)
+{
+	const char *status = json_string_value(json_object_get(reply, "status"));
+	if (status && strcmp(status, "ok") == 0)
+		return 0;
+	return status && strcmp(status, "degraded") == 0 ? 1 : 2;
+}
+
 static int render(const char *path, double timeout_s, bool raw, int argc, char **argv)
 {
 	struct conn c = { .fd = -1 };
@@ -509,7 +519,7 @@ int main(int argc, char **argv)
 			puts(c.line);
 		else
 			print_reply(verb, reply);
-		status = 0;
+		status = strcmp(verb, "health") == 0 ? health_exit(reply) : 0;
 	}
 	json_decref(reply);
 out_close:

@@ -62,8 +62,16 @@ static int hub_submit(void *arg, struct wm_render_request *req, char *scene_text
 		      unsigned long long *id, struct wm_err *err)
 {
 	struct wm_render_hub *hub = arg;
+	char output[WM_PATH_MAX], scene[WM_NAME_MAX];
+	int inputs = req->ninputs;
 	uint64_t n = 0;
+	/* Copied first: the jobs take the request over whatever the outcome. */
+	snprintf(output, sizeof output, "%s", req->out_file);
+	snprintf(scene, sizeof scene, "%s", req->scene ? "(inline)" : req->scene_name);
 	int rc = wm_jobs_submit(hub->jobs, req, scene_text, &n, err);
+	if (rc == 0)
+		wm_info("render.queued", "job=%llu output=\"%s\" scene=\"%s\" inputs=%d",
+			(unsigned long long)n, output, scene, inputs);
 	*id = n;
 	return rc;
 }

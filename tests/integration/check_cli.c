@@ -2,7 +2,9 @@
  * exit status (0 ok, 1 error reply, 2 no daemon), human and --json output,
  * the socket from --socket or WASHMIX_SOCKET, arguments with spaces and
  * quotes passed through intact, and `watch` printing changes made by
- * another client while it runs.
+ * another client while it runs, and `health` exit statuses for monitoring
+ * (0 ok, 1 degraded: here a daemon whose Redis is missing, 2 down: its
+ * JACK server stopped).
  *
  * Every run has a 10 s limit; a CLI that hangs fails the test. What the CLI
  * claims to have done is checked through the socket, not taken on trust. */
@@ -327,6 +329,69 @@ START_TEST(test_no_verb_is_a_usage_error)
 }
 END_TEST
 
+/* The exit status of `washmix --json health` for what its reply says. */
+static int health_run(const char *sock, const char **status_out)
+{
+	static char status[32];
+	struct run r;
+	run_cli(&r, NULL, "--socket", sock, "--json", "health", END);
+	json_t *reply = json_loads(r.out, 0, NULL);
+	snprintf(status, sizeof status, "%s",
+		 reply ? wm_t_strval(json_object_get(reply, "status")) : "(no reply)");
+	json_decref(reply);
+	int code = r.status;
+	run_free(&r);
+	*status_out = status;
+	return code;
+}
+
+static bool health_becomes(const char *sock, const char *want, int want_code)
+{
+	const char *status = "";
+	int code = -1;
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < 8000; wm_sleep_ms(100)) {
+		code = health_run(sock, &status);
+		if (!strcmp(status, want)) {
+			ck_assert_msg(code == want_code, "health %s exited %d, want %d", status, code,
+				      want_code);
+			return true;
+		}
+	}
+	return false;
+}
+
+START_TEST(test_health_exit_matches_its_status)
+{
+	const char *status;
+	int code = health_run(wd.sock, &status);
+	ck_assert_msg((!strcmp(status, "ok") && code == 0) ||
+			      (!strcmp(status, "degraded") && code == 1),
+		      "health %s exited %d", status, code);
+}
+END_TEST
+
+/* A JACK server and daemon of the test's own: the daemon's Redis is
+ * missing (degraded), then its JACK server is killed (down). */
+START_TEST(test_health_degraded_then_down)
+{
+	struct wm_jackd own;
+	struct wm_daemon nocache;
+	char flag[4300];
+
+	snprintf(flag, sizeof flag, "--redis=unix:%s/no-redis-here.sock", wm_tmpdir());
+	const char *const extra[] = { flag, NULL };
+	wm_t_jackd_start(&own, wm_tmpdir());
+	wm_t_daemon_start(&nocache, wm_tmpdir(), 2, 1, NULL, extra);
+	ck_assert_msg(health_becomes(nocache.sock, "degraded", 1),
+		      "health never said degraded with Redis missing");
+	/* SIGTERM: a SIGKILLed server leaves its entry in JACK's shm registry. */
+	wm_t_jackd_stop(&own);
+	ck_assert_msg(health_becomes(nocache.sock, "down", 2),
+		      "health never said down with JACK gone");
+	wm_t_daemon_stop(&nocache);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -343,7 +408,12 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_arguments_with_spaces_and_quotes);
 	tcase_add_test(tc, test_watch_prints_changes_made_elsewhere);
 	tcase_add_test(tc, test_no_verb_is_a_usage_error);
+	tcase_add_test(tc, test_health_exit_matches_its_status);
 	suite_add_tcase(s, tc);
+	TCase *health = tcase_create("health");
+	tcase_set_timeout(health, 60);
+	tcase_add_test(health, test_health_degraded_then_down);
+	suite_add_tcase(s, health);
 	return s;
 }
 
