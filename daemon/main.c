@@ -27,6 +27,7 @@
 #include "daemon/player_hub.h"
 #include "daemon/render_cli.h"
 #include "daemon/render_hub.h"
+#include "daemon/reload.h"
 #include "engine/engine.h"
 #include "presets/scene.h"
 #include "presets/store.h"
@@ -45,6 +46,8 @@
 
 struct daemon {
 	struct wm_config config;
+	int argc;                      /* kept for a reload (SIGHUP) */
+	char **argv;
 	struct wm_loop *loop;
 	struct wm_tree *tree;
 	struct wm_jack *jack;
@@ -460,11 +463,67 @@ static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)
 	d->have_meters = false;
 }
 
+/* Put the live-changeable settings of fresh into effect and into the
+ * running configuration. */
+static void apply_reload(struct daemon *d, const struct wm_config *fresh,
+			 const struct wm_reload_diff *diff)
+{
+	struct wm_config *c = &d->config;
+	if (wm_reload_changed(diff, "log.level")) {
+		c->log_level = fresh->log_level;
+		wm_log_set_level(c->log_level);
+	}
+	if (wm_reload_changed(diff, "render.max_duration_s")) {
+		c->render_max_duration_s = fresh->render_max_duration_s;
+		d->env.render.max_duration_s = c->render_max_duration_s;
+	}
+	if (wm_reload_changed(diff, "render.cache_ttl_s") ||
+	    wm_reload_changed(diff, "render.cache_max_entry_mb")) {
+		c->cache_ttl_s = fresh->cache_ttl_s;
+		c->cache_max_entry_mb = fresh->cache_max_entry_mb;
+		wm_render_hub_set_cache_limits(&d->render, c->cache_ttl_s,
+					       (size_t)c->cache_max_entry_mb << 20);
+	}
+}
+
+/* SIGHUP: read the configuration again (file, environment, then the same
+ * command line, which still wins); apply what can change live, say what
+ * needs a restart, keep everything as it was on an error. */
+static void reload(struct daemon *d)
+{
+	struct wm_config *fresh = malloc(sizeof *fresh);
+	struct wm_reload_diff *diff = malloc(sizeof *diff);
+	struct wm_err err = { 0 };
+	char live[1024], restart[1024];
+
+	if (fresh && diff && wm_config_load(fresh, d->argc, d->argv, &err) != WM_CONFIG_RUN) {
+		wm_error("config.reload_failed", "error=\"%s\" msg=\"running settings kept\"",
+			 err.msg);
+	} else if (!fresh || !diff || wm_reload_diff(&d->config, fresh, diff) < 0) {
+		wm_error("config.reload_failed", "error=\"out of memory\"");
+	} else {
+		apply_reload(d, fresh, diff);
+		wm_reload_list(diff->live, diff->nlive, live, sizeof live);
+		wm_reload_list(diff->restart, diff->nrestart, restart, sizeof restart);
+		if (diff->nrestart)
+			wm_warn("config.reloaded", "applied=%s needs_restart=%s", live, restart);
+		else
+			wm_info("config.reloaded", "applied=%s", live);
+	}
+	free(fresh);
+	free(diff);
+}
+
 static void on_signal(struct wm_loop *loop, int fd, short revents, void *arg)
 {
-	(void)revents, (void)arg;
+	struct daemon *d = arg;
+	(void)revents;
 	struct signalfd_siginfo si;
-	if (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
 		wm_info("daemon.stopping", "signal=%s", strsignal((int)si.ssi_signo));
 		wm_loop_stop(loop);
 	}
@@ -477,6 +536,7 @@ static int setup_signals(struct daemon *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	/* Blocked before any thread starts, so libjack's threads inherit it and
 	 * only the signalfd sees these signals. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -594,6 +654,8 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct wm_err err = { 0 };
 	d.signal_fd = -1;
+	d.argc = argc;
+	d.argv = argv;
 	switch (wm_config_load(&d.config, argc, argv, &err)) {
 	case WM_CONFIG_EXIT:
 		return 0;

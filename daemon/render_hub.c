@@ -176,6 +176,12 @@ void wm_render_hub_stop(struct wm_render_hub *hub)
 	hub->jobs = NULL;
 }
 
+void wm_render_hub_set_cache_limits(struct wm_render_hub *hub, int ttl_s, size_t max_entry)
+{
+	if (hub->jobs)
+		wm_jobs_set_cache_limits(hub->jobs, ttl_s, max_entry);
+}
+
 bool wm_render_hub_health(struct wm_render_hub *hub, json_t *subsystems)
 {
 	struct wm_jobs_stats st;

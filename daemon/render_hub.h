@@ -30,6 +30,9 @@ int wm_render_hub_start(struct wm_render_hub *hub, const struct wm_config *confi
 /* Cancel and join the workers. */
 void wm_render_hub_stop(struct wm_render_hub *hub);
 
+/* A reload's new cache TTL and entry limit, for renders stored from now. */
+void wm_render_hub_set_cache_limits(struct wm_render_hub *hub, int ttl_s, size_t max_entry);
+
 struct wm_render_ops wm_render_hub_ops(struct wm_render_hub *hub);
 
 /* The "cache" subsystem line; true when it makes the status degraded. */

@@ -724,6 +724,12 @@ static int cache_put(struct wm_cache *c, const char *key, const void *data, size
 	return rc;
 }
 
+void wm_cache_set_limits(struct wm_cache *cache, int ttl_s, size_t max_entry_bytes)
+{
+	cache->ttl_s = ttl_s > 0 ? ttl_s : WM_CACHE_TTL_S_DEFAULT;
+	cache->max_entry = max_entry_bytes ? max_entry_bytes : WM_CACHE_MAX_ENTRY_DEFAULT;
+}
+
 int wm_cache_put(struct wm_cache *cache, const char *key, const void *data, size_t len,
 		 const char *meta_json, struct wm_err *err)
 {

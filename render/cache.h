@@ -71,6 +71,10 @@ int wm_cache_put(struct wm_cache *cache, const char *key, const void *data, size
 
 void wm_cache_get_stats(const struct wm_cache *cache, struct wm_cache_stats *stats);
 
+/* New TTL and entry limit for later puts (0 = default); the cache's own
+ * thread, like every call here. */
+void wm_cache_set_limits(struct wm_cache *cache, int ttl_s, size_t max_entry_bytes);
+
 /* --- keys (pure) --- */
 
 /* The hex SHA-256 of a file's content, remembered per (path, size, mtime,

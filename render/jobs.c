@@ -359,8 +359,7 @@ struct wm_jobs *wm_jobs_create(const struct wm_jobs_config *c, struct wm_err *er
 	jobs->channels = c->channels, jobs->zones = c->zones;
 	for (int i = 0; c->mono && i < WM_MAX_CHANNELS; i++)
 		jobs->mono[i] = c->mono[i];
-	jobs->max_entry = c->cache.max_entry_bytes ? c->cache.max_entry_bytes
-						   : WM_CACHE_MAX_ENTRY_DEFAULT;
+	wm_jobs_set_cache_limits(jobs, c->cache.ttl_s, c->cache.max_entry_bytes);
 	jobs->cache_off = !c->cache.address || strcmp(c->cache.address, "none") == 0;
 	atomic_store(&jobs->cache_state, jobs->cache_off ? WM_JOBS_CACHE_OFF : WM_JOBS_CACHE_DOWN);
 	jobs->queue_max = c->queue_max > 0 ? c->queue_max : WM_JOBS_QUEUE_DEFAULT;
@@ -381,6 +380,13 @@ struct wm_jobs *wm_jobs_create(const struct wm_jobs_config *c, struct wm_err *er
 		return NULL;
 	}
 	return jobs;
+}
+
+void wm_jobs_set_cache_limits(struct wm_jobs *jobs, int ttl_s, size_t max_entry_bytes)
+{
+	atomic_store(&jobs->ttl_s, ttl_s > 0 ? ttl_s : WM_CACHE_TTL_S_DEFAULT);
+	atomic_store(&jobs->max_entry, max_entry_bytes ? max_entry_bytes
+						       : WM_CACHE_MAX_ENTRY_DEFAULT);
 }
 
 void wm_jobs_destroy(struct wm_jobs *jobs)

@@ -91,6 +91,10 @@ struct wm_jobs;
 /* Start the workers. Fails only for a malformed cache address, ENOMEM or a
  * thread that cannot start. */
 struct wm_jobs *wm_jobs_create(const struct wm_jobs_config *config, struct wm_err *err);
+/* The cache TTL and entry limit for renders stored from now on (0 =
+ * default), as a reload sets them. Any thread. */
+void wm_jobs_set_cache_limits(struct wm_jobs *jobs, int ttl_s, size_t max_entry_bytes);
+
 /* Cancel what runs, drop what waits, join the workers. */
 void wm_jobs_destroy(struct wm_jobs *jobs);
 

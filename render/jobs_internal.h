@@ -34,7 +34,8 @@ struct wm_jobs {
 	char render_dir[PATH_MAX];
 	int channels, zones;
 	bool mono[WM_MAX_CHANNELS];
-	size_t max_entry;
+	atomic_size_t max_entry;         /* changed live by wm_jobs_set_cache_limits */
+	atomic_int ttl_s;
 	bool cache_off;
 	atomic_int cache_state;          /* enum wm_jobs_cache_state */
 	int queue_max, nworkers;

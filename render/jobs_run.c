@@ -195,7 +195,7 @@ static char *read_output(struct wm_jobs *jobs, const char *rel, size_t *len)
 	char *buf = NULL;
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size <= jobs->max_entry &&
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size <= atomic_load(&jobs->max_entry) &&
 	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
 		*len = 0;
 		while (*len < (size_t)st.st_size) {
@@ -235,6 +235,7 @@ static void store(struct wm_jobs *jobs, struct wm_jobs_worker *w, const struct w
 				 "note", r->note);
 	char *mtext = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	struct wm_err cerr = { 0 };
+	wm_cache_set_limits(w->cache, atomic_load(&jobs->ttl_s), atomic_load(&jobs->max_entry));
 	if (wm_cache_put(w->cache, key, data, len, mtext, &cerr) < 0)
 		wm_debug("cache.put", "job=%llu error=\"%s\"", (unsigned long long)s->info.id,
 			 cerr.msg);

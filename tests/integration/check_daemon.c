@@ -1,9 +1,13 @@
 /* check_daemon.c - washmixd as a process: auto-connect by port pattern, a
  * clean stop (ports unregistered, socket removed, exit 0), a clear error and
  * exit status when JACK is missing at start or the socket is taken,
- * --check-config and --version. Real jackd on the dummy backend. */
+ * --check-config and --version, and a reload on SIGHUP (live settings
+ * applied and named, the others named as needing a restart, a broken file
+ * refused with the running settings kept). Real jackd on the dummy
+ * backend. */
 #include <check.h>
 #include <jack/jack.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/proc.h"
+#include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
 
 static struct wm_jackd jackd;
@@ -211,6 +216,77 @@ START_TEST(test_check_config_and_version)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Wait for text in the daemon log, after SIGHUP. */
+static bool log_says(const struct wm_daemon *d, const char *text)
+{
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < 5000; wm_sleep_ms(50)) {
+		char *log = wm_daemon_log_tail(d);
+		bool found = log && strstr(log, text);
+		free(log);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+static const char *render_error(const struct wm_daemon *d, double duration)
+{
+	static char msg[512];
+	json_t *r = wm_t_request1(d->sock,
+				  "render {\"inputs\":{\"1\":\"x.wav\"},\"duration\":%g,"
+				  "\"output\":{\"file\":\"x.wav\"}}", duration);
+	json_t *e = json_object_get(r, "error");
+	snprintf(msg, sizeof msg, "%s", e ? json_string_value(json_object_get(e, "message")) : "");
+	json_decref(r);
+	return msg;
+}
+
+START_TEST(test_sighup_reloads_the_config_file)
+{
+	struct wm_daemon d;
+	char conf[4200], flag[4300];
+	snprintf(conf, sizeof conf, "%s/reload.ini", wm_tmpdir());
+	write_file(conf, "[render]\nmax_duration_s = 100\n");
+	snprintf(flag, sizeof flag, "--config=%s", conf);
+	const char *const extra[] = { flag, NULL };
+	wm_t_daemon_start(&d, wm_tmpdir(), 2, 1, NULL, extra);
+	ck_assert_msg(strstr(render_error(&d, 200), "<= 100 s"), "%s", render_error(&d, 200));
+
+	/* The fixture's command line sets zones and its environment the log
+	 * level: those win over the file, so they do not change here. */
+	write_file(conf, "[render]\nmax_duration_s = 50\ncache_ttl_s = 60\n"
+			 "[log]\nlevel = warn\n[mix]\nzones = 2\nramp_ms = 5\n"
+			 "[media]\nplayer_buffer_ms = 500\n");
+	ck_assert_int_eq(kill(d.proc->pid, SIGHUP), 0);
+	ck_assert_msg(log_says(&d, "event=config.reloaded applied=render.max_duration_s,"
+				   "render.cache_ttl_s needs_restart=mix.ramp_ms,"
+				   "media.player_buffer_ms"),
+		      "no reload line");
+	wm_t_daemon_alive(&d, "after SIGHUP");
+	ck_assert_msg(strstr(render_error(&d, 80), "<= 50 s"), "%s", render_error(&d, 80));
+	/* Still one zone: the command line's --zones 1 wins over the file. */
+	json_t *r = wm_t_request1(d.sock, "get zone/2/mute");
+	ck_assert_str_eq(wm_t_strval(json_object_get(json_object_get(r, "error"), "code")),
+			 "unknown_path");
+	json_decref(r);
+
+	write_file(conf, "[render]\nmax_duration_s = forever\n");
+	ck_assert_int_eq(kill(d.proc->pid, SIGHUP), 0);
+	ck_assert_msg(log_says(&d, "event=config.reload_failed"), "no failure line");
+	wm_t_daemon_alive(&d, "after a broken reload");
+	ck_assert_msg(strstr(render_error(&d, 80), "<= 50 s"), "%s", render_error(&d, 80));
+	wm_t_daemon_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon");
@@ -223,6 +299,7 @@ int main(void)
 	tcase_add_test(tc, test_missing_jack_server_is_a_clear_error);
 	tcase_add_test(tc, test_socket_in_use_is_refused);
 	tcase_add_test(tc, test_check_config_and_version);
+	tcase_add_test(tc, test_sighup_reloads_the_config_file);
 	suite_add_tcase(s, tc);
 	return wm_t_run_suite(s);
 }
