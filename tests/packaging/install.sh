@@ -60,10 +60,13 @@ if [[ -f $root/$docdir/washmixd.conf.example ]] &&
 	fail "the installed washmixd.conf.example differs from docs/washmixd.conf.example"
 fi
 
-# Nothing lands outside the prefix, except the systemd files' own places.
+# Nothing lands outside the prefix, except in the systemd files' own places
+# (pkg-config systemd names them absolutely: /lib/systemd/system,
+# /usr/lib/sysusers.d, /usr/lib/tmpfiles.d) and /etc.
 while IFS= read -r f; do
 	case $f in
-	"$root"/* | "$dest"/lib/systemd/* | "$dest"/usr/lib/systemd/* | "$dest"/etc/*) ;;
+	"$root"/* | "$dest"/lib/systemd/* | "$dest"/usr/lib/systemd/* | \
+		"$dest"/usr/lib/sysusers.d/* | "$dest"/usr/lib/tmpfiles.d/* | "$dest"/etc/*) ;;
 	*) fail "installed outside the prefix $prefix: ${f#"$dest"}" ;;
 	esac
 done < <(find "$dest" -type f)
