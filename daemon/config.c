@@ -699,15 +699,16 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 					  "unknown or incomplete option \"%s\"; see washmixd --help",
 					  argv[optind - 1]),
 			       WM_CONFIG_ERROR;
+		/* Only --allow-root's argument is optional: alone, it means yes. */
+		const char *arg = optarg ? optarg : "yes";
 		if (o == OPT_FRESH)
 			c->fresh = true;
 		if (o == OPT_RENDER &&
-		    copy_string(c->render_request, sizeof c->render_request, optarg,
+		    copy_string(c->render_request, sizeof c->render_request, arg,
 				"render request path", err) < 0)
 			return WM_CONFIG_ERROR;
 		if (o >= 0 && (size_t)o < NSETTINGS) {
-			/* Only --allow-root may stand alone: it means yes. */
-			if (settings[o].set(c, optarg ? optarg : "yes", err) < 0) {
+			if (settings[o].set(c, arg, err) < 0) {
 				struct wm_err inner = *err;
 				wm_err_set(err, WM_E_BAD_CONFIG, "--%s: %s", settings[o].flag,
 					   inner.msg);
