@@ -331,16 +331,21 @@ static void describe_peer(int fd, const struct peer *p, char *by, size_t len)
 /* One error line, then close: the peer learns why and who is let in. */
 static void refuse_peer(struct wm_sock *s, int fd, const struct peer *p)
 {
-	char line[WM_PEER_ALLOW_TEXT + 320];
-	int n = snprintf(line, sizeof line,
-			 "{\"ok\":false,\"error\":{\"code\":\"permission_denied\",\"message\":"
-			 "\"uid %u (gid %u) may not use this socket; allowed: %s and the daemon's "
-			 "own uid %u\"}}\n",
-			 (unsigned)p->cred.uid, (unsigned)p->cred.gid, s->allow.text,
-			 (unsigned)geteuid());
-	ssize_t w = send(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)w; /* best effort: the peer is being turned away anyway */
+	struct wm_err err;
+	wm_err_set(&err, WM_E_PERMISSION_DENIED,
+		   "uid %u (gid %u) may not use this socket; allowed: %s and the daemon's own "
+		   "uid %u",
+		   (unsigned)p->cred.uid, (unsigned)p->cred.gid, s->allow.text, (unsigned)geteuid());
+	json_t *r = wm_reply_error(&err);
+	char *text = r ? json_dumps(r, WM_JSON_FLAGS) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		text[len] = '\n'; /* the NUL's byte carries the newline */
+		ssize_t w = send(fd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w; /* best effort: the peer is being turned away anyway */
+	}
+	free(text);
+	json_decref(r);
 	close(fd);
 	s->stats.refused_allow++;
 	wm_warn("sock.refused", "pid=%d uid=%u gid=%u allowed=\"%s\"", (int)p->cred.pid,
