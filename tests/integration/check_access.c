@@ -320,6 +320,8 @@ START_TEST(osc_rate_limit)
 	ck_assert_msg(got >= BURST && got < 60, "%d of 100 pings answered; want about %d", got,
 		      BURST);
 	long long limited = counter("osc", "rate_limited") - before;
+	fprintf(stderr, "osc_rate_limit: 100 pings at once, --osc-rate %s --osc-burst %d: %d "
+			"answered, %lld counted rate_limited\n", RATE, BURST, got, limited);
 	ck_assert_msg(limited == 100 - got, "%lld counted rate_limited, %d unanswered", limited,
 		      100 - got);
 	close(fd);
@@ -350,6 +352,8 @@ START_TEST(socket_rate_limit)
 		}
 		json_decref(r);
 	}
+	fprintf(stderr, "socket_rate_limit: 100 pipelined pings, --socket-rate %s "
+			"--socket-burst %d: %d ok, %d rate_limited\n", RATE, BURST, ok, limited);
 	ck_assert_msg(ok >= BURST && ok < 60, "%d of 100 pipelined pings answered ok", ok);
 	ck_assert_int_eq(counter("control", "rate_limited") - before, limited);
 	/* the budget refills: after a pause the connection is served again */
