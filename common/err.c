@@ -23,6 +23,9 @@ static const char *const code_names[WM_E_COUNT] = {
 	[WM_E_BAD_CONFIG] = "bad_config",
 	[WM_E_IO] = "io",
 	[WM_E_INTERNAL] = "internal",
+	[WM_E_PERMISSION_DENIED] = "permission_denied",
+	[WM_E_RATE_LIMITED] = "rate_limited",
+	[WM_E_TOO_BIG] = "too_big",
 };
 
 int wm_err_set(struct wm_err *err, enum wm_errcode code, const char *fmt, ...)

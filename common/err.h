@@ -26,6 +26,9 @@ enum wm_errcode {
 	WM_E_BAD_CONFIG,
 	WM_E_IO,
 	WM_E_INTERNAL,
+	WM_E_PERMISSION_DENIED, /* a peer the control socket's allow-list refuses */
+	WM_E_RATE_LIMITED,  /* over a connection's or source's request budget */
+	WM_E_TOO_BIG,       /* a media file over the size limit */
 	WM_E_COUNT
 };
 

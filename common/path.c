@@ -262,3 +262,17 @@ int wm_path_make_dirs(const char *dir, int mode, const char *what, struct wm_err
 			return 0;
 	}
 }
+
+int wm_path_check_size(int fd, long long max_bytes, const char *rel, const char *what,
+		       struct wm_err *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return wm_err_set(err, WM_E_IO, "\"%.200s\": %s", rel, strerror(errno));
+	if (max_bytes <= 0 || !S_ISREG(st.st_mode) || st.st_size <= max_bytes)
+		return 0;
+	return wm_err_set(err, WM_E_TOO_BIG,
+			  "\"%.200s\" is %.1f MiB; files in the %s may be at most %lld MiB "
+			  "(--media-max-mb)",
+			  rel, (double)st.st_size / 1048576.0, what, max_bytes >> 20);
+}

@@ -27,6 +27,12 @@ int wm_path_check(const char *rel, const char *what, struct wm_err *err);
 int wm_path_open_beneath(const char *base_dir, const char *rel, int flags, int mode,
 			 const char *what, struct wm_err *err);
 
+/* Refuse (WM_E_TOO_BIG) a regular file fd larger than max_bytes, so a huge
+ * file planted in a folder cannot tie up a reader; 0 = no limit. rel and
+ * `what` name it in the message. WM_E_IO when fstat fails. */
+int wm_path_check_size(int fd, long long max_bytes, const char *rel, const char *what,
+		       struct wm_err *err);
+
 /* mkdir -p dir with mode for each folder made; `what` names it in errors
  * ("render folder"). WM_E_IO. */
 int wm_path_make_dirs(const char *dir, int mode, const char *what, struct wm_err *err);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "control/bucket.h"
+#include "control/cidr.h"
 #include "control/osc_packet.h"
 #include "control/osc_send.h"
 #include "control/osc_subs.h"
@@ -29,8 +31,8 @@
 
 struct budget {
 	struct wm_osc_peer peer;
-	double tokens;                   /* packets */
-	double error_tokens;             /* /error replies */
+	struct wm_bucket packets;        /* messages */
+	struct wm_bucket errors;         /* /error replies */
 	int64_t last_ms;
 	bool used;
 };
@@ -42,6 +44,9 @@ struct wm_osc {
 	struct wm_osc_subs subs;
 	struct budget budgets[MAX_SOURCES];
 	struct wm_osc_stats stats;
+	struct wm_cidr_list allow;
+	double rate, burst;
+	bool bound_loopback;             /* listening on a loopback address only */
 	char describe[96];
 	uint8_t buf[WM_OSC_MAX_PACKET];
 };
@@ -65,18 +70,10 @@ static struct budget *budget_for(struct wm_osc *osc, const struct wm_osc_peer *p
 		if (!b->used || (oldest->used && b->last_ms < oldest->last_ms))
 			oldest = b;
 	}
-	*oldest = (struct budget){ .peer = *peer, .tokens = WM_OSC_BURST,
-				   .error_tokens = WM_OSC_ERRORS_PER_S, .last_ms = now_ms,
-				   .used = true };
+	*oldest = (struct budget){ .peer = *peer, .last_ms = now_ms, .used = true };
+	wm_bucket_init(&oldest->packets, osc->rate, osc->burst, now_ms);
+	wm_bucket_init(&oldest->errors, WM_OSC_ERRORS_PER_S, WM_OSC_ERRORS_PER_S, now_ms);
 	return oldest;
-}
-
-static void refill(struct budget *b, int64_t now_ms)
-{
-	double dt = (double)(now_ms - b->last_ms) / 1000.0;
-	b->last_ms = now_ms;
-	b->tokens = fmin(WM_OSC_BURST, b->tokens + dt * WM_OSC_RATE_PER_S);
-	b->error_tokens = fmin(WM_OSC_ERRORS_PER_S, b->error_tokens + dt * WM_OSC_ERRORS_PER_S);
 }
 
 /* /error s(address) s(message) s(code), at most WM_OSC_ERRORS_PER_S a
@@ -84,11 +81,10 @@ static void refill(struct budget *b, int64_t now_ms)
 static void send_error(struct request *rq, const char *address, const struct wm_err *err)
 {
 	struct wm_osc *osc = rq->osc;
-	if (rq->budget->error_tokens < 1.0) {
+	if (!wm_bucket_take(&rq->budget->errors, 1.0, wm_loop_now_ms())) {
 		osc->stats.errors_suppressed++;
 		return;
 	}
-	rq->budget->error_tokens -= 1.0;
 	lo_message msg = lo_message_new();
 	if (!msg)
 		return;
@@ -560,12 +556,10 @@ static void handle_bundle(struct request *rq, const void *data, size_t size)
 	/* The datagram paid for one message; a bundle pays for all it holds,
 	 * or a sender could buy thousands of changes with one token. */
 	double extra = (double)count_messages(data, size) - 1.0;
-	if (extra > 0 && rq->budget->tokens < extra) {
+	if (extra > 0 && !wm_bucket_take(&rq->budget->packets, extra, wm_loop_now_ms())) {
 		rq->osc->stats.rate_limited++;
 		return;
 	}
-	if (extra > 0)
-		rq->budget->tokens -= extra;
 	if (bundle_in_future(data, size, &ahead_ms)) {
 		wm_err_set(&err, WM_E_BAD_REQUEST,
 			   "bundle timetag is %.0f ms in the future; washmixd applies bundles on "
@@ -586,13 +580,11 @@ static void handle_packet(struct wm_osc *osc, const struct wm_osc_peer *peer, si
 {
 	int64_t now = wm_loop_now_ms();
 	struct request rq = { .osc = osc, .peer = peer, .budget = budget_for(osc, peer, now) };
-	refill(rq.budget, now);
-	osc->stats.received++;
-	if (rq.budget->tokens < 1.0) {
+	rq.budget->last_ms = now;
+	if (!wm_bucket_take(&rq.budget->packets, 1.0, now)) {
 		osc->stats.rate_limited++;
 		return;
 	}
-	rq.budget->tokens -= 1.0;
 	wm_osc_peer_name(peer, rq.by, sizeof rq.by);
 	struct wm_err err = { 0 };
 	if (truncated)
@@ -621,6 +613,12 @@ static void on_readable(struct wm_loop *loop, int fd, short revents, void *arg)
 			if (errno != EAGAIN && errno != EINTR)
 				wm_warn("osc.recv", "error=\"%s\"", strerror(errno));
 			return;
+		}
+		osc->stats.received++;
+		/* Before anything reads a byte of it, and never answered. */
+		if (!wm_cidr_match(&osc->allow, (const struct sockaddr *)&peer.addr)) {
+			osc->stats.refused_allow++;
+			continue;
 		}
 		bool truncated = (size_t)n > sizeof osc->buf;
 		handle_packet(osc, &peer, truncated ? sizeof osc->buf : (size_t)n, truncated);
@@ -660,6 +658,8 @@ static int open_socket(struct wm_osc *osc, const struct wm_osc_config *config,
 		return -1;
 	}
 	osc->out.fd = fd;
+	osc->bound_loopback = ss.ss_family == AF_INET ? ntohl(in->sin_addr.s_addr) >> 24 == 127
+						      : IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 	snprintf(osc->describe, sizeof osc->describe, "udp %s:%d", config->bind, config->port);
 	return 0;
 }
@@ -675,7 +675,7 @@ struct wm_osc *wm_osc_create(struct wm_loop *loop, const struct wm_osc_config *c
 	osc->loop = loop;
 	osc->env = env;
 	osc->out.fd = -1;
-	if (open_socket(osc, config, err) < 0 ||
+	if (open_socket(osc, config, err) < 0 || wm_osc_set_access(osc, &config->access, err) < 0 ||
 	    wm_loop_add_fd(loop, osc->out.fd, POLLIN, on_readable, osc) < 0) {
 		if (osc->out.fd >= 0)
 			close(osc->out.fd);
@@ -683,6 +683,28 @@ struct wm_osc *wm_osc_create(struct wm_loop *loop, const struct wm_osc_config *c
 		return NULL;
 	}
 	return osc;
+}
+
+int wm_osc_set_access(struct wm_osc *osc, const struct wm_osc_access *access,
+		      struct wm_err *err)
+{
+	struct wm_cidr_list allow;
+	const char *text = access->allow && *access->allow ? access->allow : WM_OSC_ALLOW_DEFAULT;
+	if (wm_cidr_parse_list(text, &allow, err) < 0)
+		return -1;
+	osc->allow = allow;
+	osc->rate = access->rate;
+	osc->burst = access->burst >= 1 ? access->burst : 1;
+	for (int i = 0; i < MAX_SOURCES; i++)
+		if (osc->budgets[i].used)
+			wm_bucket_set(&osc->budgets[i].packets, osc->rate, osc->burst);
+	if (!osc->bound_loopback && wm_cidr_only_loopback(&allow))
+		wm_warn("osc.loopback_only",
+			"address=\"%s\" allow=\"%s\" msg=\"listening beyond loopback, but only "
+			"loopback sources are accepted; list your controllers' networks with "
+			"--osc-allow\"",
+			osc->describe, text);
+	return 0;
 }
 
 void wm_osc_destroy(struct wm_osc *osc)

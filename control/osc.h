@@ -17,23 +17,33 @@
 
 #define WM_OSC_MAX_SUBSCRIBERS 32
 #define WM_OSC_DEFAULT_LEASE_S 10.0
-#define WM_OSC_RATE_PER_S 2000.0       /* messages per source per second; a bundle
-					* counts every message it holds */
-#define WM_OSC_BURST 4000.0
+#define WM_OSC_RATE_PER_S 2000.0       /* default messages per source per second; a
+					* bundle counts every message it holds */
+#define WM_OSC_BURST 4000.0            /* default */
+#define WM_OSC_ALLOW_DEFAULT "127.0.0.0/8,::1"
 #define WM_OSC_ERRORS_PER_S 10.0       /* /error replies per source per second */
 #define WM_OSC_METER_FLOOR_DB (-120.0)
 
 struct wm_osc;
 
+/* What may change while the server runs (wm_osc_set_access). */
+struct wm_osc_access {
+	const char *allow;             /* source networks (cidr.h); NULL: loopback only */
+	double rate;                   /* messages per source per second; 0: unlimited */
+	double burst;                  /* >= 1 */
+};
+
 struct wm_osc_config {
 	const char *bind;              /* IPv4 or IPv6 address */
 	int port;
+	struct wm_osc_access access;
 };
 
 struct wm_osc_stats {
 	uint64_t received;             /* datagrams */
 	uint64_t malformed;            /* refused by the validator or liblo */
 	uint64_t rate_limited;         /* packets dropped by the per-source budget */
+	uint64_t refused_allow;        /* packets dropped: source not in the allow-list */
 	uint64_t errors;               /* /error replies sent */
 	uint64_t errors_suppressed;    /* /error replies not sent (per-source limit) */
 	uint64_t sent;                 /* datagrams sent */
@@ -45,6 +55,13 @@ struct wm_osc_stats {
 struct wm_osc *wm_osc_create(struct wm_loop *loop, const struct wm_osc_config *config,
 			     const struct wm_cmd_env *env, struct wm_err *err);
 void wm_osc_destroy(struct wm_osc *osc);
+
+/* New allow-list and per-source rate for the running server, from the next
+ * packet on. Nothing changes when the list is refused (WM_E_BAD_CONFIG).
+ * Logs a warning when the server listens beyond loopback but the list
+ * admits loopback sources only. */
+int wm_osc_set_access(struct wm_osc *osc, const struct wm_osc_access *access,
+		      struct wm_err *err);
 
 /* Send a change to every live subscriber but the one it came from. */
 void wm_osc_publish_change(struct wm_osc *osc, const struct wm_param_ref *ref,

@@ -18,7 +18,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "control/bucket.h"
+#include "control/peer_allow.h"
 #include "control/reply.h"
+
+#define PEER_GROUPS_MAX 64   /* supplementary groups of a peer checked */
 
 struct client {
 	struct wm_sock *server;
@@ -33,6 +37,7 @@ struct client {
 	unsigned topics;
 	uint64_t dropped;         /* events not queued since the last notice */
 	char by[64];              /* "socket pid=… uid=…" */
+	struct wm_bucket budget;  /* requests */
 	struct client *next_zombie;
 };
 
@@ -48,6 +53,8 @@ struct wm_sock {
 	 * freed at the next event. */
 	struct client *zombies;
 	struct wm_sock_stats stats;
+	struct wm_peer_allow allow;
+	double rate, burst;
 };
 
 static void client_close(struct client *c);
@@ -156,6 +163,16 @@ static const struct wm_conn_ops conn_ops = {
 
 static void run_line(struct client *c, const char *line, size_t len)
 {
+	if (!wm_bucket_take(&c->budget, 1.0, wm_loop_now_ms())) {
+		char msg[160];
+		c->server->stats.rate_limited++;
+		snprintf(msg, sizeof msg,
+			 "more than %g requests a second on this connection (bursts of %g); "
+			 "the request was not run: slow down and send it again",
+			 c->budget.rate, c->budget.burst);
+		reply_error(c, WM_E_RATE_LIMITED, msg);
+		return;
+	}
 	struct wm_cmd_ctx ctx = { .env = c->server->env, .conn = c, .conn_ops = &conn_ops,
 				  .by = c->by };
 	json_t *r = wm_command_run_line(&ctx, line, len);
@@ -284,14 +301,55 @@ static void free_zombies(struct wm_sock *s)
 	}
 }
 
-static void describe_peer(int fd, char *by, size_t len)
-{
+struct peer {
 	struct ucred cred;
-	socklen_t cl = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
-		snprintf(by, len, "socket pid=%d uid=%u", (int)cred.pid, (unsigned)cred.uid);
+	gid_t groups[PEER_GROUPS_MAX];
+	int ngroups;
+	bool known;
+};
+
+static void read_peer(int fd, struct peer *p)
+{
+	socklen_t len = sizeof p->cred;
+	p->known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) == 0;
+	if (!p->known) /* matches no list entry: refused unless everyone may */
+		p->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	len = sizeof p->groups;
+	/* Supplementary groups (Linux 4.13+); a larger set is checked in part. */
+	if (p->known && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == 0)
+		p->ngroups = (int)(len / sizeof p->groups[0]);
+}
+
+static void describe_peer(int fd, const struct peer *p, char *by, size_t len)
+{
+	if (p->known)
+		snprintf(by, len, "socket pid=%d uid=%u", (int)p->cred.pid, (unsigned)p->cred.uid);
 	else
 		snprintf(by, len, "socket fd=%d", fd);
+}
+
+/* One error line, then close: the peer learns why and who is let in. */
+static void refuse_peer(struct wm_sock *s, int fd, const struct peer *p)
+{
+	struct wm_err err;
+	wm_err_set(&err, WM_E_PERMISSION_DENIED,
+		   "uid %u (gid %u) may not use this socket; allowed: %s and the daemon's own "
+		   "uid %u",
+		   (unsigned)p->cred.uid, (unsigned)p->cred.gid, s->allow.text, (unsigned)geteuid());
+	json_t *r = wm_reply_error(&err);
+	char *text = r ? json_dumps(r, WM_JSON_FLAGS) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		text[len] = '\n'; /* the NUL's byte carries the newline */
+		ssize_t w = send(fd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w; /* best effort: the peer is being turned away anyway */
+	}
+	free(text);
+	json_decref(r);
+	close(fd);
+	s->stats.refused_allow++;
+	wm_warn("sock.refused", "pid=%d uid=%u gid=%u allowed=\"%s\"", (int)p->cred.pid,
+		(unsigned)p->cred.uid, (unsigned)p->cred.gid, s->allow.text);
 }
 
 static void refuse_busy(struct wm_sock *s, int fd)
@@ -305,6 +363,24 @@ static void refuse_busy(struct wm_sock *s, int fd)
 	(void)w; /* best effort: the client is being turned away anyway */
 	close(fd);
 	s->stats.refused_busy++;
+}
+
+static void add_client(struct wm_sock *s, struct wm_loop *loop, int cfd, const struct peer *peer)
+{
+	struct client *c = calloc(1, sizeof *c);
+	if (!c || wm_loop_add_fd(loop, cfd, POLLIN, client_event, c) < 0) {
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->server = s;
+	c->fd = cfd;
+	describe_peer(cfd, peer, c->by, sizeof c->by);
+	wm_bucket_init(&c->budget, s->rate, s->burst, wm_loop_now_ms());
+	s->clients[s->nclients++] = c;
+	s->stats.accepted++;
+	wm_info("sock.accept", "pid=%d uid=%u gid=%u clients=%d", (int)peer->cred.pid,
+		(unsigned)peer->cred.uid, (unsigned)peer->cred.gid, s->nclients);
 }
 
 static void accept_clients(struct wm_loop *loop, int fd, short revents, void *arg)
@@ -323,18 +399,14 @@ static void accept_clients(struct wm_loop *loop, int fd, short revents, void *ar
 			refuse_busy(s, cfd);
 			continue;
 		}
-		struct client *c = calloc(1, sizeof *c);
-		if (!c || wm_loop_add_fd(loop, cfd, POLLIN, client_event, c) < 0) {
-			free(c);
-			close(cfd);
+		struct peer peer = { 0 };
+		read_peer(cfd, &peer);
+		if (!wm_peer_allowed(&s->allow, peer.cred.uid, peer.cred.gid, peer.groups,
+				     peer.ngroups)) {
+			refuse_peer(s, cfd, &peer);
 			continue;
 		}
-		c->server = s;
-		c->fd = cfd;
-		describe_peer(cfd, c->by, sizeof c->by);
-		s->clients[s->nclients++] = c;
-		s->stats.accepted++;
-		wm_debug("sock.accept", "client=\"%s\" clients=%d", c->by, s->nclients);
+		add_client(s, loop, cfd, &peer);
 	}
 }
 
@@ -384,6 +456,16 @@ static int bind_listener(struct wm_sock *s, const struct wm_sock_config *config,
 		close(fd);
 		return -1;
 	}
+	/* Before the loop accepts anyone: nobody connects in between. */
+	if (config->set_group && chown(config->path, (uid_t)-1, config->group) < 0) {
+		wm_err_set(err, WM_E_BAD_CONFIG,
+			   "cannot give %s to group %u: %s (the daemon's user must be a member "
+			   "of the socket group)",
+			   config->path, (unsigned)config->group, strerror(errno));
+		unlink(config->path);
+		close(fd);
+		return -1;
+	}
 	s->listen_fd = fd;
 	s->owns_path = true;
 	snprintf(s->path, sizeof s->path, "%s", config->path);
@@ -408,6 +490,8 @@ struct wm_sock *wm_sock_create(struct wm_loop *loop, const struct wm_sock_config
 		wm_err_set(err, WM_E_INTERNAL, "out of memory");
 		goto out_free;
 	}
+	if (wm_sock_set_access(s, &config->access, err) < 0)
+		goto out_free;
 	if (config->listen_fd >= 0) {
 		s->listen_fd = config->listen_fd;
 		fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK);
@@ -492,6 +576,20 @@ bool wm_sock_has_subscribers(const struct wm_sock *s, enum wm_topic topic)
 		if (s->clients[i]->topics & topic)
 			return true;
 	return false;
+}
+
+int wm_sock_set_access(struct wm_sock *s, const struct wm_sock_access *access,
+		       struct wm_err *err)
+{
+	struct wm_peer_allow allow;
+	if (wm_peer_allow_parse(access->allow ? access->allow : "", &allow, err) < 0)
+		return -1;
+	s->allow = allow;
+	s->rate = access->rate;
+	s->burst = access->burst >= 1 ? access->burst : 1;
+	for (int i = 0; i < s->nclients; i++)
+		wm_bucket_set(&s->clients[i]->budget, s->rate, s->burst);
+	return 0;
 }
 
 void wm_sock_get_stats(const struct wm_sock *s, struct wm_sock_stats *stats)

@@ -9,6 +9,7 @@
 #define WM_SOCK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,14 +22,26 @@
 #define WM_SOCK_DEFAULT_MAX_CLIENTS 256
 #define WM_SOCK_EVENT_QUEUE_MAX ((size_t)256 * 1024)    /* bytes queued before events drop */
 #define WM_SOCK_READ_PAUSE ((size_t)1024 * 1024)        /* queued bytes that pause reading */
+#define WM_SOCK_RATE_DEFAULT 5000.0     /* requests per connection per second */
+#define WM_SOCK_BURST_DEFAULT 20000.0   /* requests a connection may send at once */
 
 struct wm_sock;
+
+/* What may change while the socket runs (wm_sock_set_access). */
+struct wm_sock_access {
+	const char *allow;          /* peer allow-list (peer_allow.h); NULL or "": everyone */
+	double rate;                /* requests per second per connection; 0: unlimited */
+	double burst;               /* >= 1 */
+};
 
 struct wm_sock_config {
 	const char *path;
 	int max_clients;            /* 0: default */
 	mode_t mode;                /* socket file mode; 0: 0660 */
 	int listen_fd;              /* >= 0: an already bound socket (activation) */
+	bool set_group;             /* chown the socket file to group */
+	gid_t group;
+	struct wm_sock_access access;
 };
 
 struct wm_sock_stats {
@@ -38,6 +51,8 @@ struct wm_sock_stats {
 	uint64_t errors;            /* of which error replies */
 	uint64_t events_dropped;    /* events not queued for slow subscribers */
 	uint64_t paused;            /* times a client's reading paused for backlog */
+	uint64_t refused_allow;     /* connections refused by the allow-list */
+	uint64_t rate_limited;      /* requests answered rate_limited */
 	int clients;                /* connected now */
 	int subscribers;            /* of which subscribed to something */
 };
@@ -56,6 +71,12 @@ void wm_sock_publish(struct wm_sock *sock, enum wm_topic topic, json_t *event);
 
 /* True when any client listens to topic (lets callers skip building events). */
 bool wm_sock_has_subscribers(const struct wm_sock *sock, enum wm_topic topic);
+
+/* New allow-list and rate for the running socket: the allow-list applies to
+ * connections made from now on, the rate to every connection. Nothing
+ * changes when the allow-list is refused (WM_E_BAD_CONFIG). */
+int wm_sock_set_access(struct wm_sock *sock, const struct wm_sock_access *access,
+		       struct wm_err *err);
 
 void wm_sock_get_stats(const struct wm_sock *sock, struct wm_sock_stats *stats);
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <ini.h>
 #include <math.h>
 #include <pwd.h>
@@ -14,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/cidr.h"
+#include "control/osc.h"
+#include "control/peer_allow.h"
+#include "control/sock.h"
 #include "control/socket_path.h"
 #include "daemon/player.h"
 #include "render/jobs.h"
@@ -202,6 +207,101 @@ static int set_socket_mode(struct wm_config *c, const char *v, struct wm_err *er
 	return 0;
 }
 
+static int set_int_in(int *dst, const char *name, long lo, long hi, const char *unit,
+		      const char *v, struct wm_err *err);
+
+static int set_socket_group(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	long n;
+	const struct group *gr = NULL;
+	c->socket_set_group = false;
+	if (!*v)
+		return copy_string(c->socket_group, sizeof c->socket_group, v, "socket group", err);
+	if (parse_int(v, 0, 0x7fffffffL, &n) == 0) {
+		c->socket_gid = (gid_t)n;
+	} else if ((gr = getgrnam(v)) != NULL) {
+		c->socket_gid = gr->gr_gid;
+	} else {
+		return wm_err_set(err, WM_E_BAD_CONFIG,
+				  "socket_group: there is no group \"%s\" on this system; give an "
+				  "existing group name or a numeric gid",
+				  v);
+	}
+	c->socket_set_group = true;
+	return copy_string(c->socket_group, sizeof c->socket_group, v, "socket group", err);
+}
+
+static int set_socket_allow(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	struct wm_peer_allow allow;
+	if (wm_peer_allow_parse(v, &allow, err) < 0)
+		return -1;
+	return copy_string(c->socket_allow, sizeof c->socket_allow, v, "socket allow-list", err);
+}
+
+/* A request rate: 0 (unlimited) or more, per second. */
+static int set_rate(double *dst, const char *name, const char *v, struct wm_err *err)
+{
+	if (parse_double(v, 0, 1e6, dst) < 0)
+		return wm_err_set(err, WM_E_BAD_CONFIG,
+				  "%s must be 0 (unlimited)..1000000 per second; got \"%s\"", name, v);
+	return 0;
+}
+
+static int set_burst(double *dst, const char *name, const char *v, struct wm_err *err)
+{
+	if (parse_double(v, 1, 1e6, dst) < 0)
+		return wm_err_set(err, WM_E_BAD_CONFIG, "%s must be 1..1000000; got \"%s\"", name, v);
+	return 0;
+}
+
+static int set_socket_rate(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_rate(&c->socket_rate, "socket_rate", v, err);
+}
+
+static int set_socket_burst(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_burst(&c->socket_burst, "socket_burst", v, err);
+}
+
+static int set_osc_allow(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	struct wm_cidr_list list;
+	if (wm_cidr_parse_list(v, &list, err) < 0) {
+		struct wm_err inner = *err;
+		return wm_err_set(err, WM_E_BAD_CONFIG, "osc allow: %s", inner.msg);
+	}
+	return copy_string(c->osc_allow, sizeof c->osc_allow, v, "osc allow-list", err);
+}
+
+static int set_osc_rate(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_rate(&c->osc_rate, "osc rate", v, err);
+}
+
+static int set_osc_burst(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_burst(&c->osc_burst, "osc burst", v, err);
+}
+
+static int set_media_max_mb(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->media_max_mb, "media max_mb", 1, 1048576, " MiB", v, err);
+}
+
+static int set_allow_root(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		c->allow_root = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		c->allow_root = false;
+	else
+		return wm_err_set(err, WM_E_BAD_CONFIG,
+				  "allow_root must be yes or no (true/false, 1/0); got \"%s\"", v);
+	return 0;
+}
+
 static int set_osc_port(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	long n;
@@ -340,10 +440,25 @@ static const struct setting settings[] = {
 	  "simultaneous socket clients (default 256)" },
 	{ "control", "socket_mode", "socket-mode", NULL, "OCTAL", set_socket_mode,
 	  "control socket permissions (default 0660)" },
+	{ "control", "socket_group", "socket-group", NULL, "NAME|GID", set_socket_group,
+	  "group of the control socket file (default: the daemon's group)" },
+	{ "control", "socket_allow", "socket-allow", NULL, "LIST", set_socket_allow,
+	  "who may connect, e.g. uid:1000,gid:audio,user:washmix (default: anyone the "
+	  "socket mode lets in)" },
+	{ "control", "socket_rate", "socket-rate", NULL, "N", set_socket_rate,
+	  "requests per second per connection, 0 = unlimited (default 5000)" },
+	{ "control", "socket_burst", "socket-burst", NULL, "N", set_socket_burst,
+	  "requests a connection may send at once (default 20000)" },
 	{ "osc", "port", "osc-port", "PORT", "PORT", set_osc_port,
 	  "OSC UDP port, 0 = off (default 9000)" },
 	{ "osc", "bind", "osc-bind", NULL, "ADDR", set_osc_bind,
 	  "OSC bind address (default 127.0.0.1)" },
+	{ "osc", "allow", "osc-allow", NULL, "CIDR,...", set_osc_allow,
+	  "OSC source networks let in (default 127.0.0.0/8,::1)" },
+	{ "osc", "rate", "osc-rate", NULL, "N", set_osc_rate,
+	  "OSC messages per second per source, 0 = unlimited (default 2000)" },
+	{ "osc", "burst", "osc-burst", NULL, "N", set_osc_burst,
+	  "OSC messages a source may send at once (default 4000)" },
 	{ "redis", "address", "redis", NULL, "ADDR", set_redis,
 	  "render cache: HOST:PORT, unix:PATH or none (default localhost:6379)" },
 	{ "state", "dir", "state-dir", NULL, "DIR", set_state_dir,
@@ -352,6 +467,8 @@ static const struct setting settings[] = {
 	  "files the players may play (default STATE_DIR/media)" },
 	{ "media", "player_buffer_ms", "player-buffer-ms", NULL, "MS", set_player_buffer,
 	  "audio read ahead per channel player, 100..10000 ms (default 1000)" },
+	{ "media", "max_mb", "media-max-mb", NULL, "MB", set_media_max_mb,
+	  "largest media file players and renders open, MiB (default 4096)" },
 	{ "render", "dir", "render-dir", NULL, "DIR", set_render_dir,
 	  "where renders are written (default STATE_DIR/renders)" },
 	{ "render", "workers", "render-workers", NULL, "N", set_render_workers,
@@ -368,6 +485,8 @@ static const struct setting settings[] = {
 	  "longest wait for one Redis call (default 200)" },
 	{ "log", "level", "log-level", "LOG_LEVEL", "LEVEL", set_log_level,
 	  "debug, info, warn or error (default info)" },
+	{ "daemon", "allow_root", "allow-root", NULL, "", set_allow_root,
+	  "run even as root (=no undoes it; default: refuse, exit 78)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -399,6 +518,11 @@ static void set_defaults(struct wm_config *c)
 	wm_default_socket_path(c->socket_path, sizeof c->socket_path);
 	c->max_clients = 256;
 	c->socket_mode = 0660;
+	c->socket_rate = WM_SOCK_RATE_DEFAULT;
+	c->socket_burst = WM_SOCK_BURST_DEFAULT;
+	c->osc_rate = WM_OSC_RATE_PER_S;
+	c->osc_burst = WM_OSC_BURST;
+	c->media_max_mb = 4096;
 	c->osc_port = 9000;
 	strcpy(c->osc_bind, "127.0.0.1");
 	strcpy(c->redis, "localhost:6379");
@@ -512,7 +636,10 @@ static void build_options(struct option *opts)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < NSETTINGS; i++)
-		opts[n++] = (struct option){ settings[i].flag, required_argument, NULL, (int)i };
+		opts[n++] = (struct option){ settings[i].flag,
+					     settings[i].set == set_allow_root ? optional_argument
+									       : required_argument,
+					     NULL, (int)i };
 	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
 	opts[n++] = (struct option){ "check-config", no_argument, NULL, OPT_CHECK };
 	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
@@ -572,14 +699,16 @@ enum wm_config_outcome wm_config_load(struct wm_config *c, int argc, char **argv
 					  "unknown or incomplete option \"%s\"; see washmixd --help",
 					  argv[optind - 1]),
 			       WM_CONFIG_ERROR;
+		/* Only --allow-root's argument is optional: alone, it means yes. */
+		const char *arg = optarg ? optarg : "yes";
 		if (o == OPT_FRESH)
 			c->fresh = true;
 		if (o == OPT_RENDER &&
-		    copy_string(c->render_request, sizeof c->render_request, optarg,
+		    copy_string(c->render_request, sizeof c->render_request, arg,
 				"render request path", err) < 0)
 			return WM_CONFIG_ERROR;
 		if (o >= 0 && (size_t)o < NSETTINGS) {
-			if (settings[o].set(c, optarg, err) < 0) {
+			if (settings[o].set(c, arg, err) < 0) {
 				struct wm_err inner = *err;
 				wm_err_set(err, WM_E_BAD_CONFIG, "--%s: %s", settings[o].flag,
 					   inner.msg);
@@ -629,17 +758,22 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 	fprintf(out, "[jack]\nserver = %s\nclient_name = %s\nconnect_inputs = %s\n"
 		     "connect_outputs = %s\n",
 		c->jack_server, c->jack_client, c->connect_inputs, c->connect_outputs);
-	fprintf(out, "[control]\nsocket = %s\nmax_clients = %d\nsocket_mode = %04o\n",
-		c->socket_path, c->max_clients, (unsigned)c->socket_mode);
-	fprintf(out, "[osc]\nport = %d\nbind = %s\n", c->osc_port, c->osc_bind);
+	fprintf(out, "[control]\nsocket = %s\nmax_clients = %d\nsocket_mode = %04o\n"
+		     "socket_group = %s\nsocket_allow = %s\nsocket_rate = %g\nsocket_burst = %g\n",
+		c->socket_path, c->max_clients, (unsigned)c->socket_mode, c->socket_group,
+		c->socket_allow, c->socket_rate, c->socket_burst);
+	fprintf(out, "[osc]\nport = %d\nbind = %s\nallow = %s\nrate = %g\nburst = %g\n",
+		c->osc_port, c->osc_bind, c->osc_allow[0] ? c->osc_allow : WM_OSC_ALLOW_DEFAULT,
+		c->osc_rate, c->osc_burst);
 	fprintf(out, "[redis]\naddress = %s\n", c->redis);
 	fprintf(out, "[state]\ndir = %s\n", c->state_dir);
-	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\n", c->media_dir,
-		c->player_buffer_ms);
+	fprintf(out, "[media]\ndir = %s\nplayer_buffer_ms = %g\nmax_mb = %d\n", c->media_dir,
+		c->player_buffer_ms, c->media_max_mb);
 	fprintf(out, "[render]\ndir = %s\nworkers = %d\nqueue = %d\nmax_duration_s = %d\n"
 		     "cache_ttl_s = %d\ncache_max_entry_mb = %d\ncache_timeout_ms = %d\n",
 		c->render_dir, c->render_workers, c->render_queue, c->render_max_duration_s,
 		c->cache_ttl_s,
 		c->cache_max_entry_mb, c->cache_timeout_ms);
 	fprintf(out, "[log]\nlevel = %s\n", wm_log_level_name(c->log_level));
+	fprintf(out, "[daemon]\nallow_root = %s\n", c->allow_root ? "yes" : "no");
 }

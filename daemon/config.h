@@ -28,13 +28,23 @@ struct wm_config {
 	char socket_path[108];
 	int max_clients;
 	mode_t socket_mode;
+	char socket_group[64];          /* "" = the daemon's group; else a name or gid */
+	bool socket_set_group;
+	gid_t socket_gid;               /* socket_group resolved */
+	char socket_allow[512];         /* peer allow-list (control/peer_allow.h), "" = all */
+	double socket_rate;             /* requests per second per connection, 0 = unlimited */
+	double socket_burst;
 	int osc_port;                   /* 0 = off; used by the OSC server */
 	char osc_bind[64];
+	char osc_allow[1024];           /* source networks; "" = loopback only */
+	double osc_rate;                /* messages per second per source, 0 = unlimited */
+	double osc_burst;
 	char redis[256];                /* host:port | unix:PATH | none; render cache */
 	char state_dir[PATH_MAX];       /* scenes/ and live.json */
 	bool fresh;                     /* --fresh: ignore live.json at start */
 	char media_dir[PATH_MAX];       /* player files; default STATE_DIR/media */
 	double player_buffer_ms;        /* read-ahead per channel player */
+	int media_max_mb;               /* larger media files are refused */
 	char render_dir[PATH_MAX];      /* render outputs; default STATE_DIR/renders */
 	int render_workers;             /* render worker threads */
 	int render_queue;               /* render jobs that may wait */
@@ -44,6 +54,7 @@ struct wm_config {
 	int cache_timeout_ms;           /* per Redis call */
 	char render_request[PATH_MAX];  /* --render FILE ("-" = stdin): one-shot mode */
 	enum wm_log_level log_level;
+	bool allow_root;                /* run even with euid 0 */
 	char config_file[PATH_MAX];     /* "" when none */
 	bool check_only;                /* --check-config */
 };

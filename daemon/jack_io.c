@@ -306,7 +306,8 @@ int wm_jack_connect(struct wm_jack *j, struct wm_tree *tree, bool quiet, struct 
 					.mono = wm_tree_mix(tree)->mono,
 					.sample_rate = j->sample_rate,
 					.media_dir = j->media_dir,
-					.buffer_ms = j->config.player_buffer_ms };
+					.buffer_ms = j->config.player_buffer_ms,
+					.media_max_bytes = j->config.media_max_bytes };
 	j->players = wm_players_create(&pc, err);
 	if (!j->players)
 		goto out_close;

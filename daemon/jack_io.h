@@ -28,6 +28,7 @@ struct wm_jack_config {
 	double meter_rate_hz;
 	const char *media_dir;         /* the players' folder */
 	double player_buffer_ms;       /* read-ahead per channel player */
+	long long media_max_bytes;     /* larger player files are refused */
 };
 
 struct wm_jack_status {

@@ -190,21 +190,24 @@ static void fill_stats(void *arg, json_t *r)
 	struct wm_sock_stats ss;
 	wm_sock_get_stats(d->sock, &ss);
 	json_object_set_new(r, "control",
-			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
-				      ss.clients, "subscribers", ss.subscribers, "accepted",
-				      (json_int_t)ss.accepted, "refused_busy",
+			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "clients", ss.clients, "subscribers", ss.subscribers,
+				      "accepted", (json_int_t)ss.accepted, "refused_busy",
 				      (json_int_t)ss.refused_busy, "requests",
 				      (json_int_t)ss.requests, "errors", (json_int_t)ss.errors,
 				      "events_dropped", (json_int_t)ss.events_dropped,
-				      "paused", (json_int_t)ss.paused));
+				      "paused", (json_int_t)ss.paused, "refused_allow",
+				      (json_int_t)ss.refused_allow, "rate_limited",
+				      (json_int_t)ss.rate_limited));
 	if (d->osc) {
 		struct wm_osc_stats os;
 		wm_osc_get_stats(d->osc, &os);
 		json_object_set_new(
 			r, "osc",
-			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "received",
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "received",
 				  (json_int_t)os.received, "malformed", (json_int_t)os.malformed,
-				  "rate_limited", (json_int_t)os.rate_limited, "errors",
+				  "rate_limited", (json_int_t)os.rate_limited, "refused_allow",
+				  (json_int_t)os.refused_allow, "errors",
 				  (json_int_t)os.errors, "errors_suppressed",
 				  (json_int_t)os.errors_suppressed, "sent", (json_int_t)os.sent,
 				  "send_failures", (json_int_t)os.send_failures, "subscribers",
@@ -573,7 +576,8 @@ static int start(struct daemon *d)
 				     .connect_outputs = c->connect_outputs,
 				     .meter_rate_hz = c->meter_rate_hz,
 				     .media_dir = c->media_dir,
-				     .player_buffer_ms = c->player_buffer_ms };
+				     .player_buffer_ms = c->player_buffer_ms,
+				     .media_max_bytes = (long long)c->media_max_mb << 20 };
 	d->jack = wm_jack_create(&jc, &err);
 	if (!d->jack || wm_jack_connect(d->jack, d->tree, false, &err) < 0) {
 		wm_error("jack.unavailable", "error=\"%s\"", err.msg);
@@ -596,7 +600,10 @@ static int start(struct daemon *d)
 	}
 	d->env.render.max_duration_s = c->render_max_duration_s;
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
-				     .mode = c->socket_mode, .listen_fd = -1 };
+				     .mode = c->socket_mode, .listen_fd = -1,
+				     .set_group = c->socket_set_group, .group = c->socket_gid,
+				     .access = { .allow = c->socket_allow, .rate = c->socket_rate,
+						 .burst = c->socket_burst } };
 	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
 	if (!d->sock) {
 		wm_error("sock.unavailable", "error=\"%s\"", err.msg);
@@ -604,7 +611,9 @@ static int start(struct daemon *d)
 		return EXIT_CONFIG;
 	}
 	if (c->osc_port) {
-		struct wm_osc_config oc = { .bind = c->osc_bind, .port = c->osc_port };
+		struct wm_osc_config oc = { .bind = c->osc_bind, .port = c->osc_port,
+					    .access = { .allow = c->osc_allow, .rate = c->osc_rate,
+							.burst = c->osc_burst } };
 		d->osc = wm_osc_create(d->loop, &oc, &d->env, &err);
 		if (!d->osc) {
 			wm_error("osc.unavailable", "error=\"%s\"", err.msg);
@@ -668,6 +677,12 @@ int main(int argc, char **argv)
 	if (d.config.check_only) {
 		wm_config_print(&d.config, stdout);
 		return 0;
+	}
+	if (geteuid() == 0 && !d.config.allow_root) {
+		fprintf(stderr, "washmixd: refusing to run as root: a network-facing audio daemon "
+				"should run as its own user (e.g. washmix in the audio group); pass "
+				"--allow-root (or [daemon] allow_root = yes) to run as root anyway\n");
+		return EXIT_CONFIG;
 	}
 	if (d.config.render_request[0]) {
 		wm_log_set_level(d.config.log_level);

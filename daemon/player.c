@@ -156,6 +156,7 @@ struct wm_players *wm_players_create(const struct wm_players_config *config,
 	p->channels = config->channels;
 	p->rate = config->sample_rate;
 	snprintf(p->media_dir, sizeof p->media_dir, "%s", config->media_dir);
+	p->media_max_bytes = config->media_max_bytes;
 	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->wake_fd < 0) {
 		wm_err_set(err, WM_E_INTERNAL, "players: eventfd: %s", strerror(errno));
@@ -291,7 +292,8 @@ static int open_play(struct wm_players *p, const char *file, struct wm_disk_req 
 	if (fd < 0)
 		return -1;
 	bool fifo = false;
-	if (check_kind(fd, file, &fifo, err) < 0) {
+	if (check_kind(fd, file, &fifo, err) < 0 ||
+	    wm_path_check_size(fd, p->media_max_bytes, file, WHAT, err) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -31,6 +31,7 @@ struct wm_players_config {
 	const bool *mono;            /* per channel: one input port, not two */
 	uint32_t sample_rate;        /* the engine's rate, Hz */
 	const char *media_dir;       /* files are resolved beneath it */
+	long long media_max_bytes;   /* larger files are refused; 0 = no limit */
 	double buffer_ms;            /* read-ahead per channel; 0 = default */
 };
 

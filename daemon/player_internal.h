@@ -123,6 +123,7 @@ struct wm_players {
 	uint32_t rate;                 /* Hz */
 	int ports;                     /* input ports over all channels */
 	char media_dir[PATH_MAX];
+	long long media_max_bytes;
 	bool *mono;                    /* per channel */
 	int *port0;                    /* per channel: its first input port */
 

@@ -122,7 +122,8 @@ static int render(const struct wm_config *c, struct wm_mix *mix, struct wm_err *
 	if (wm_render_request_parse(text, len, &lim, &req, err) == 0) {
 		wm_mix_init(mix, c->channels, c->zones, c->mono);
 		struct wm_render_env env = { .media_dir = c->media_dir,
-					     .render_dir = c->render_dir, .mix = mix };
+					     .render_dir = c->render_dir, .mix = mix,
+					     .media_max_bytes = (long long)c->media_max_mb << 20 };
 		if (apply_scene(c, &req, mix, err) == 0 &&
 		    wm_path_make_dirs(c->render_dir, 0750, "render folder", err) == 0)
 			rc = wm_render_run(&req, &env, &res, err);

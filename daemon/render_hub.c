@@ -149,6 +149,7 @@ int wm_render_hub_start(struct wm_render_hub *hub, const struct wm_config *c,
 {
 	struct wm_jobs_config jc = {
 		.media_dir = c->media_dir, .render_dir = c->render_dir,
+		.media_max_bytes = (long long)c->media_max_mb << 20,
 		.channels = c->channels, .zones = c->zones, .mono = c->mono,
 		.workers = c->render_workers, .queue_max = c->render_queue,
 		.cache = { .address = c->redis, .ttl_s = c->cache_ttl_s,

@@ -355,6 +355,7 @@ struct wm_jobs *wm_jobs_create(const struct wm_jobs_config *c, struct wm_err *er
 	if (!jobs)
 		return wm_err_set(err, WM_E_INTERNAL, "out of memory for the render jobs"), NULL;
 	snprintf(jobs->media_dir, sizeof jobs->media_dir, "%s", c->media_dir);
+	jobs->media_max_bytes = c->media_max_bytes;
 	snprintf(jobs->render_dir, sizeof jobs->render_dir, "%s", c->render_dir);
 	jobs->channels = c->channels, jobs->zones = c->zones;
 	for (int i = 0; c->mono && i < WM_MAX_CHANNELS; i++)

@@ -45,6 +45,7 @@ enum wm_jobs_cache_state {
 
 struct wm_jobs_config {
 	const char *media_dir;
+	long long media_max_bytes;   /* larger inputs are refused; 0 = no limit */
 	const char *render_dir;
 	int channels, zones;
 	const bool *mono;            /* WM_MAX_CHANNELS entries, or NULL */

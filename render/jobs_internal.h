@@ -31,6 +31,7 @@ struct wm_jobs_worker {
 
 struct wm_jobs {
 	char media_dir[PATH_MAX];
+	long long media_max_bytes;
 	char render_dir[PATH_MAX];
 	int channels, zones;
 	bool mono[WM_MAX_CHANNELS];

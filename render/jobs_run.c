@@ -69,6 +69,12 @@ static int cache_key(struct wm_jobs *jobs, struct wm_jobs_worker *w,
 					      "media folder", &err);
 		if (fd < 0)
 			return -1;
+		/* Not hashed whole when the render will refuse it anyway. */
+		if (wm_path_check_size(fd, jobs->media_max_bytes, req->input[i].file,
+				       "media folder", &err) < 0) {
+			close(fd);
+			return -1;
+		}
 		int rc = wm_cache_file_hash(w->cache, fd, req->input[i].file, hashes[i], &err);
 		close(fd);
 		if (rc < 0)
@@ -258,6 +264,7 @@ static int run_cached(struct wm_jobs *jobs, struct wm_jobs_worker *w, struct wm_
 			return (*cached = hit == 1) ? 0 : -1;
 	}
 	struct wm_render_env env = { .media_dir = jobs->media_dir, .render_dir = jobs->render_dir,
+				     .media_max_bytes = jobs->media_max_bytes,
 				     .mix = mix, .progress = &s->progress, .cancel = &s->cancel };
 	if (wm_render_run(s->req, &env, r, err) < 0)
 		return -1;

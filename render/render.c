@@ -79,7 +79,8 @@ static void set_progress(struct render_ctx *c, double v)
 static int open_inputs(struct render_ctx *c, struct wm_err *err)
 {
 	for (int i = 0; i < c->req->ninputs; i++) {
-		c->in[i] = wm_render_in_open(c->env->media_dir, &c->req->input[i], err);
+		c->in[i] = wm_render_in_open(c->env->media_dir, c->env->media_max_bytes,
+					     &c->req->input[i], err);
 		if (!c->in[i])
 			return -1;
 	}

@@ -25,6 +25,7 @@
 struct wm_render_env {
 	const char *media_dir;       /* inputs are resolved beneath it */
 	const char *render_dir;      /* the output is written beneath it */
+	long long media_max_bytes;   /* larger inputs are refused; 0 = no limit */
 	const struct wm_mix *mix;    /* the mix to render with: topology and the
 				      * scene already applied over the defaults */
 	_Atomic double *progress;    /* 0..1, may be NULL */

@@ -35,7 +35,8 @@ struct wm_render_in {
 	float cooked[WM_RENDER_BLOCK * 2]; /* output-rate frames, interleaved */
 };
 
-struct wm_render_in *wm_render_in_open(const char *media_dir, const struct wm_render_input *spec,
+struct wm_render_in *wm_render_in_open(const char *media_dir, long long max_bytes,
+				       const struct wm_render_input *spec,
 				       struct wm_err *err)
 {
 	struct wm_err inner;
@@ -47,6 +48,11 @@ struct wm_render_in *wm_render_in_open(const char *media_dir, const struct wm_re
 	in->offset_s = spec->offset_s;
 	snprintf(in->file, sizeof in->file, "%s", spec->file);
 	in->fd = wm_path_open_beneath(media_dir, spec->file, O_RDONLY, 0, "media folder", &inner);
+	if (in->fd >= 0 && wm_path_check_size(in->fd, max_bytes, spec->file, "media folder",
+					      &inner) < 0) {
+		close(in->fd);
+		in->fd = -1;
+	}
 	if (in->fd < 0) {
 		wm_err_set(err, inner.code, "input %d: %s", spec->ch + 1, inner.msg);
 		free(in);

@@ -19,7 +19,8 @@ struct wm_render_in;
 
 /* Open the input req->input[i] beneath media_dir (errors name the channel
  * and the file): its rate and the output-rate length are known at once. */
-struct wm_render_in *wm_render_in_open(const char *media_dir, const struct wm_render_input *spec,
+struct wm_render_in *wm_render_in_open(const char *media_dir, long long max_bytes,
+				       const struct wm_render_input *spec,
 				       struct wm_err *err);
 void wm_render_in_close(struct wm_render_in *in);
 uint32_t wm_render_in_rate(const struct wm_render_in *in);

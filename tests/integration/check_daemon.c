@@ -43,8 +43,8 @@ struct run {
 static void run_daemon(struct run *r, const char *const env[], const char *const args[])
 {
 	static int n;
-	const char *argv[32] = { wm_daemon_binary() };
-	int argc = 1;
+	const char *argv[32] = { wm_daemon_binary(), wm_t_root_flag() };
+	int argc = 2;
 	for (int i = 0; args[i] && argc < 31; i++)
 		argv[argc++] = args[i];
 	argv[argc] = NULL;

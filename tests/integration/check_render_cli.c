@@ -89,8 +89,9 @@ static int run_with(const char *flags, const char *arg, const char *stdin_text, 
 		put(req, stdin_text);
 	}
 	snprintf(cmd, sizeof cmd,
-		 "'%s' --state-dir '%s' --media-dir '%s' --render-dir '%s' %s --render '%s' %s%s%s",
-		 wm_daemon_binary(), state, media, renders, flags, arg, stdin_text ? "< '" : "",
+		 "'%s' %s --state-dir '%s' --media-dir '%s' --render-dir '%s' %s --render '%s' "
+		 "%s%s%s",
+		 wm_daemon_binary(), wm_t_root_flag(), state, media, renders, flags, arg, stdin_text ? "< '" : "",
 		 stdin_text ? req : "", stdin_text ? "'" : "");
 	int status = shell(cmd, out, sizeof out);
 	out[strcspn(out, "\n")] = '\0';
@@ -210,25 +211,26 @@ START_TEST(cli_local)
 
 	snprintf(cmd, sizeof cmd,
 		 "env -u WASHMIXD '%s' render --local --scene evening --in 1=bed.wav --out "
-		 "local.flac --lufs -16 -- --state-dir '%s' --media-dir '%s' --render-dir '%s' 2>&1",
-		 wm_cli_binary(), state, media, renders);
+		 "local.flac --lufs -16 -- %s --state-dir '%s' --media-dir '%s' --render-dir '%s' "
+		 "2>&1",
+		 wm_cli_binary(), wm_t_root_flag(), state, media, renders);
 	ck_assert_msg(shell(cmd, out, sizeof out) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "done local.flac: -16.0 LUFS"), "output: %s", out);
 	snprintf(path, sizeof path, "%s/local.flac", renders);
 	ck_assert_int_eq(access(path, R_OK), 0);
 	/* A failed render: exit status 1 and the reason. */
 	snprintf(cmd, sizeof cmd,
-		 "'%s' render --local --in 1=gone.wav --out g.wav -- --state-dir '%s' "
+		 "'%s' render --local --in 1=gone.wav --out g.wav -- %s --state-dir '%s' "
 		 "--media-dir '%s' --render-dir '%s' 2>&1",
-		 wm_cli_binary(), state, media, renders);
+		 wm_cli_binary(), wm_t_root_flag(), state, media, renders);
 	ck_assert_int_eq(shell(cmd, out, sizeof out), 1);
 	ck_assert_msg(strstr(out, "failed g.wav: not_found") && strstr(out, "gone.wav"), "%s",
 		      out);
 	/* --json prints washmixd's answer as it is. */
 	snprintf(cmd, sizeof cmd,
 		 "WASHMIXD='%s' '%s' --json render --local --in 2=bed.wav --out j.wav "
-		 "--no-normalise -- --state-dir '%s' --media-dir '%s' --render-dir '%s'",
-		 wm_daemon_binary(), wm_cli_binary(), state, media, renders);
+		 "--no-normalise -- %s --state-dir '%s' --media-dir '%s' --render-dir '%s'",
+		 wm_daemon_binary(), wm_cli_binary(), wm_t_root_flag(), state, media, renders);
 	ck_assert_int_eq(shell(cmd, out, sizeof out), 0);
 	json_t *r = json_loads(out, 0, NULL);
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s", out);
@@ -296,7 +298,8 @@ START_TEST(disk_full)
 		 "\"output\":{\"file\":\"big.wav\"}}");
 	snprintf(cmd, sizeof cmd,
 		 "unshare -rm sh -c 'mount -t tmpfs -o size=256k wm-full \"$1\" || exit 99; "
-		 "\"$2\" --state-dir \"$3\" --media-dir \"$4\" --render-dir \"$1\" --render \"$5\"; "
+		 "\"$2\" --allow-root --state-dir \"$3\" --media-dir \"$4\" --render-dir \"$1\" "
+		 "--render \"$5\"; "
 		 "rc=$?; echo left:; ls -A \"$1\"; exit $rc' sh '%s' '%s' '%s' '%s' '%s'",
 		 full, wm_daemon_binary(), state, media, req);
 	int rc = shell(cmd, out, sizeof out);
@@ -377,7 +380,8 @@ START_TEST(two_hours_of_8_inputs_in_flat_memory)
 	put(req, json);
 	snprintf(outp, sizeof outp, "%s/long.out", base);
 	snprintf(errp, sizeof errp, "%s/long.err", base);
-	const char *argv[] = { wm_daemon_binary(), "--state-dir", state, "--media-dir", media,
+	const char *argv[] = { wm_daemon_binary(), wm_t_root_flag(), "--state-dir", state,
+			       "--media-dir", media,
 			       "--render-dir", renders, "--render", req, NULL };
 	long long t0 = wm_now_ms();
 	struct wm_proc *p = wm_proc_spawn(argv, NULL, outp, errp, perr, sizeof perr);

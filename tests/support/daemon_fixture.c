@@ -36,6 +36,11 @@ const char *wm_daemon_port(const struct wm_daemon *d, const char *port)
 	return b;
 }
 
+const char *wm_t_root_flag(void)
+{
+	return geteuid() == 0 ? "--allow-root" : "--allow-root=no";
+}
+
 const char *wm_daemon_binary(void)
 {
 	const char *e = getenv("WASHMIXD");
@@ -156,6 +161,7 @@ static void start_in_dir(struct wm_daemon *d, int channels, int zones, const cha
 	argv[n++] = "0";
 	argv[n++] = "--redis";
 	argv[n++] = "none";
+	argv[n++] = wm_t_root_flag();
 	for (int i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

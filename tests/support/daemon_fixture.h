@@ -50,6 +50,11 @@ struct wm_daemon {
 	struct wm_proc *proc;
 };
 
+/* washmixd refuses to run as root without --allow-root, and tests run as
+ * root in CI: "--allow-root" when geteuid() is 0, else "--allow-root=no"
+ * (the default spelled out, so argument lists keep their shape). */
+const char *wm_t_root_flag(void);
+
 /* The daemon and CLI binaries (environment WASHMIXD / WASHMIX_CLI win). */
 const char *wm_daemon_binary(void);
 const char *wm_cli_binary(void);

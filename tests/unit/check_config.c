@@ -117,6 +117,53 @@ START_TEST(bad_flags)
 }
 END_TEST
 
+/* The access-control settings: defaults, names resolved, mistakes refused. */
+START_TEST(access_settings)
+{
+	struct wm_config c;
+	struct wm_err err;
+	ck_assert_int_eq(load(&c, &err, 0), WM_CONFIG_RUN);
+	ck_assert(!c.allow_root && !c.socket_set_group);
+	ck_assert_str_eq(c.socket_allow, "");
+	ck_assert_str_eq(c.osc_allow, "");
+	ck_assert(c.socket_rate == 5000 && c.socket_burst == 20000);
+	ck_assert(c.osc_rate == 2000 && c.osc_burst == 4000);
+	ck_assert_int_eq(c.media_max_mb, 4096);
+	ck_assert_int_eq(load(&c, &err, 13, "--allow-root", "--socket-group", "nogroup",
+			      "--socket-allow", "uid:1000,gid:audio,user:nobody", "--osc-allow",
+			      "192.168.1.0/24,fd00::/8", "--osc-rate", "0", "--socket-burst", "7",
+			      "--media-max-mb", "12"),
+			 WM_CONFIG_RUN);
+	ck_assert(c.allow_root && c.socket_set_group);
+	ck_assert_int_eq(c.socket_gid, 65534);
+	ck_assert(c.osc_rate == 0 && c.socket_burst == 7);
+	ck_assert_int_eq(c.media_max_mb, 12);
+	ck_assert_int_eq(load(&c, &err, 1, "--allow-root=no"), WM_CONFIG_RUN);
+	ck_assert(!c.allow_root);
+	write_ini("[daemon]\nallow_root = yes\n[control]\nsocket_group = 0\n");
+	ck_assert_int_eq(load(&c, &err, 2, "--config", ini_path), WM_CONFIG_RUN);
+	ck_assert(c.allow_root && c.socket_set_group && c.socket_gid == 0);
+}
+END_TEST
+
+START_TEST(bad_access_settings)
+{
+	expect_bad("no group \"wm-no-such-group\"", 2, "--socket-group", "wm-no-such-group");
+	expect_bad("no user \"wm-no-such-user\"", 2, "--socket-allow", "user:wm-no-such-user");
+	expect_bad("no group \"wm-nogrp\"", 2, "--socket-allow", "uid:0,gid:wm-nogrp");
+	expect_bad("write uid:N", 2, "--socket-allow", "root");
+	expect_bad("ends with a comma", 2, "--socket-allow", "uid:0,");
+	expect_bad("not an IPv4 or IPv6 network", 2, "--osc-allow", "lan");
+	expect_bad("bits set below its /24", 2, "--osc-allow", "192.168.1.7/24");
+	expect_bad("prefix must be 0..32", 2, "--osc-allow", "10.0.0.0/33");
+	expect_bad("empty entry", 2, "--osc-allow", "127.0.0.1,,::1");
+	expect_bad("osc rate must be 0 (unlimited)", 2, "--osc-rate", "-1");
+	expect_bad("socket_burst must be 1..", 2, "--socket-burst", "0");
+	expect_bad("media max_mb must be 1..1048576", 2, "--media-max-mb", "0");
+	expect_bad("allow_root must be yes or no", 1, "--allow-root=maybe", NULL);
+}
+END_TEST
+
 START_TEST(bad_file)
 {
 	struct wm_config c;
@@ -152,6 +199,18 @@ START_TEST(printed_config_reloads_identically)
 	ck_assert(memcmp(a.mono, b.mono, sizeof a.mono) == 0);
 	ck_assert_str_eq(b.connect_inputs, "^system:capture_");
 	ck_assert_str_eq(b.socket_path, a.socket_path);
+	ck_assert_int_eq(load(&a, &err, 9, "--socket-allow", "uid:0,gid:nogroup", "--osc-allow",
+			      "10.0.0.0/8", "--socket-group", "nogroup", "--allow-root",
+			      "--media-max-mb", "100"),
+			 WM_CONFIG_RUN);
+	f = fopen(ini_path, "w");
+	wm_config_print(&a, f);
+	fclose(f);
+	ck_assert_int_eq(load(&b, &err, 2, "--config", ini_path), WM_CONFIG_RUN);
+	ck_assert_str_eq(b.socket_allow, "uid:0,gid:nogroup");
+	ck_assert_str_eq(b.osc_allow, "10.0.0.0/8");
+	ck_assert(b.socket_set_group && b.socket_gid == a.socket_gid && b.allow_root);
+	ck_assert_int_eq(b.media_max_mb, 100);
 }
 END_TEST
 
@@ -164,6 +223,8 @@ int main(void)
 	tcase_add_test(tc, precedence_file_env_flags);
 	tcase_add_test(tc, bad_flags);
 	tcase_add_test(tc, bad_file);
+	tcase_add_test(tc, access_settings);
+	tcase_add_test(tc, bad_access_settings);
 	tcase_add_test(tc, printed_config_reloads_identically);
 	suite_add_tcase(s, tc);
 	return wm_t_run_suite(s);
