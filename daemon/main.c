@@ -468,10 +468,51 @@ static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)
 
 /* Put the live-changeable settings of fresh into effect and into the
  * running configuration. */
+static bool any_changed(const struct wm_reload_diff *diff, const char *a, const char *b,
+			const char *c)
+{
+	return wm_reload_changed(diff, a) || wm_reload_changed(diff, b) ||
+	       wm_reload_changed(diff, c);
+}
+
+/* The socket's and OSC's allow-lists and rates; each kept as it was when
+ * the server refuses the new one (already checked by the config parser). */
+static void apply_access(struct daemon *d, const struct wm_config *fresh,
+			 const struct wm_reload_diff *diff)
+{
+	struct wm_config *c = &d->config;
+	struct wm_err err = { 0 };
+	if (any_changed(diff, "control.socket_allow", "control.socket_rate",
+			"control.socket_burst")) {
+		struct wm_sock_access a = { .allow = fresh->socket_allow,
+					    .rate = fresh->socket_rate,
+					    .burst = fresh->socket_burst };
+		if (wm_sock_set_access(d->sock, &a, &err) == 0) {
+			memcpy(c->socket_allow, fresh->socket_allow, sizeof c->socket_allow);
+			c->socket_rate = fresh->socket_rate;
+			c->socket_burst = fresh->socket_burst;
+		} else {
+			wm_error("config.reload_socket", "error=\"%s\"", err.msg);
+		}
+	}
+	if (d->osc && any_changed(diff, "osc.allow", "osc.rate", "osc.burst")) {
+		struct wm_osc_access a = { .allow = fresh->osc_allow, .rate = fresh->osc_rate,
+					   .burst = fresh->osc_burst };
+		if (wm_osc_set_access(d->osc, &a, &err) == 0) {
+			memcpy(c->osc_allow, fresh->osc_allow, sizeof c->osc_allow);
+			c->osc_rate = fresh->osc_rate;
+			c->osc_burst = fresh->osc_burst;
+		} else {
+			wm_error("config.reload_osc", "error=\"%s\"", err.msg);
+		}
+	}
+}
+
 static void apply_reload(struct daemon *d, const struct wm_config *fresh,
 			 const struct wm_reload_diff *diff)
 {
 	struct wm_config *c = &d->config;
+	apply_access(d, fresh, diff);
 	if (wm_reload_changed(diff, "log.level")) {
 		c->log_level = fresh->log_level;
 		wm_log_set_level(c->log_level);

@@ -12,6 +12,12 @@
 /* What the daemon applies without a restart (main.c, apply_reload). */
 static const char *const live_settings[] = {
 	"log.level",
+	"control.socket_allow",
+	"control.socket_rate",
+	"control.socket_burst",
+	"osc.allow",
+	"osc.rate",
+	"osc.burst",
 	"render.max_duration_s",
 	"render.cache_ttl_s",
 	"render.cache_max_entry_mb",

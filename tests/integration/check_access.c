@@ -473,6 +473,36 @@ START_TEST(osc_default_allow_list)
 }
 END_TEST
 
+/* SIGHUP: the OSC allow-list from the config file changes live: a source
+ * dropped before the reload is answered after it. */
+START_TEST(osc_allow_list_reloads)
+{
+	struct wm_daemon d2;
+	char conf[4300], flag[4400], port[16];
+	int p = wm_osc_free_port();
+	snprintf(conf, sizeof conf, "%s/access-reload.ini", base);
+	put(conf, "[osc]\nallow = 127.0.0.1\n", strlen("[osc]\nallow = 127.0.0.1\n"));
+	snprintf(flag, sizeof flag, "--config=%s", conf);
+	snprintf(port, sizeof port, "%d", p);
+	const char *extra[] = { flag, "--osc-port", port, NULL };
+	wm_t_daemon_start(&d2, wm_tmpdir(), 1, 1, NULL, extra);
+	int other = udp_from("127.0.0.2");
+	send_ping(other, p);
+	ck_assert_int_eq(replies(other, 300), 0);
+	put(conf, "[osc]\nallow = 127.0.0.0/8\n", strlen("[osc]\nallow = 127.0.0.0/8\n"));
+	ck_assert_int_eq(kill(d2.proc->pid, SIGHUP), 0);
+	bool answered = false;
+	for (int i = 0; i < 50 && !answered; i++) {
+		send_ping(other, p);
+		answered = replies(other, 100) > 0;
+	}
+	close(other);
+	ck_assert_msg(log_has(&d2, "applied=osc.allow"), "no reload line for osc.allow");
+	ck_assert_msg(answered, "127.0.0.2 still dropped after the reload");
+	wm_t_daemon_stop(&d2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("access");
@@ -488,6 +518,7 @@ int main(void)
 	tcase_add_test(tc, render_confined_and_limited);
 	tcase_add_test(tc, refuses_root);
 	tcase_add_test(tc, osc_default_allow_list);
+	tcase_add_test(tc, osc_allow_list_reloads);
 	suite_add_tcase(s, tc);
 	return wm_t_run_suite(s);
 }
