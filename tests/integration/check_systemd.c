@@ -7,6 +7,9 @@
  *     while the JACK process callback or the control loop is stalled on
  *     purpose (the `debug` test hook) and resume after;
  *   - the test hook is refused unless WASHMIX_TEST_HOOKS=1;
+ *   - every syscall washmixd makes (strace over start, requests, a scene
+ *     save, stop) is inside the unit's SystemCallFilter=@system-service and
+ *     outside @privileged;
  *   - socket activation under systemd-socket-activate: washmixd takes the
  *     socket, answers on it, leaves the file to its owner, and refuses a
  *     datagram socket.
@@ -14,6 +17,7 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +348,125 @@ START_TEST(test_hooks_refused_unless_enabled)
 END_TEST
 #endif
 
+/* --- the unit's syscall filter --------------------------------------- */
+
+/* Is name (a syscall or @group) in group, following nested groups, in the
+ * text of `systemd-analyze syscall-filter` (groups at column 0, members
+ * indented, a blank line after each group)? */
+static bool in_group(const char *filters, const char *group, const char *name, int depth)
+{
+	char head[64];
+	snprintf(head, sizeof head, "\n%s\n", group);
+	const char *at = strncmp(filters, head + 1, strlen(head + 1)) == 0 ? filters
+									   : strstr(filters, head);
+	if (!at || depth > 8)
+		return false;
+	at = strchr(at + 1, '\n') + 1;
+	while (*at == ' ') {
+		const char *end = strchr(at, '\n');
+		size_t len = end ? (size_t)(end - at) : strlen(at);
+		char member[64];
+		while (len && *at == ' ')
+			at++, len--;
+		snprintf(member, sizeof member, "%.*s", (int)len, at);
+		if (strcmp(member, name) == 0 ||
+		    (member[0] == '@' && in_group(filters, member, name, depth + 1)))
+			return true;
+		if (!end)
+			break;
+		at = end + 1;
+	}
+	return false;
+}
+
+/* Run washmixd under strace -f through start, requests, a scene save and a
+ * stop; returns the trace (malloc'd). */
+static char *trace_daemon(const char *strace)
+{
+	char dir[PATH_MAX], sock[108], trace[PATH_MAX + 16], log[PATH_MAX + 16],
+	     state[PATH_MAX + 16], client[64], notify[PATH_MAX + 32], why[256];
+	snprintf(dir, sizeof dir, "%s/strace-%d", wm_tmpdir(), (int)getpid());
+	mkdir(dir, 0700);
+	ck_assert_msg(strlen(dir) <= 96, "scratch path %s too long for a socket", dir);
+	snprintf(sock, sizeof sock, "%.96s/c.sock", dir);
+	snprintf(trace, sizeof trace, "%s/trace.txt", dir);
+	snprintf(log, sizeof log, "%s/washmixd.log", dir);
+	snprintf(state, sizeof state, "%s/state", dir);
+	snprintf(client, sizeof client, "washmix-st-%d", (int)getpid());
+	struct notes n;
+	notes_open(&n);
+	snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", n.path);
+	const char *env[] = { notify, "WATCHDOG_USEC=1000000", NULL };
+	const char *argv[] = { strace, "-f", "-qq", "-o", trace, wm_daemon_binary(),
+			       "--socket", sock, "--state-dir", state, "--osc-port", "0",
+			       "--redis", "none", "--jack-client", client, NULL };
+	struct wm_proc *p = wm_proc_spawn(argv, env, log, log, why, sizeof why);
+	ck_assert_msg(p, "cannot start strace: %s", why);
+	struct wm_client *c = wm_client_connect(sock, 10000);
+	ck_assert_msg(c, "washmixd under strace did not open %s; log:\n%s", sock,
+		      wm_file_tail(log, 1500));
+	wm_t_ok(c, "health");
+	wm_t_ok(c, "set ch/1/gain -3");
+	wm_t_ok(c, "scene save traced");
+	wm_t_ok(c, "stats");
+	wm_client_close(c);
+	notes_collect(&n, 1500);  /* a few watchdog ticks */
+	close(n.fd);
+	/* strace -o writes "PID execve(...)" first: that PID is washmixd. */
+	char *text = wm_file_read(trace, NULL);
+	int pid = text ? atoi(text) : 0;
+	ck_assert_msg(pid > 0, "no PID in %s", trace);
+	free(text);
+	kill(pid, SIGTERM);
+	int status;
+	ck_assert_msg(wm_proc_wait(p, 10000, &status) == 0, "washmixd under strace did not stop");
+	wm_proc_release(p);
+	return wm_file_read(trace, NULL);
+}
+
+START_TEST(test_syscalls_inside_the_units_filter)
+{
+	const char *found = find_program("strace");
+	char strace[PATH_MAX];
+	snprintf(strace, sizeof strace, "%s", found ? found : "");
+	const char *analyze = find_program("systemd-analyze");
+	if (!found || !analyze) {
+		printf("SKIP: strace or systemd-analyze is missing; syscall filter not checked\n");
+		return;
+	}
+	const char *argv[] = { analyze, "syscall-filter", NULL };
+	struct run r;
+	run(&r, argv);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "@system-service"),
+		      "systemd-analyze syscall-filter: exit %d", r.status);
+	char *trace = trace_daemon(strace);
+	ck_assert_ptr_nonnull(trace);
+	int used = 0;
+	char seen[8192] = " ";
+	for (char *save, *line = strtok_r(trace, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[64], key[70];
+		if (sscanf(line, "%*d %63[a-z0-9_](", name) != 1 || !strchr(line, '('))
+			continue;
+		snprintf(key, sizeof key, " %s ", name);
+		if (strstr(seen, key))
+			continue;
+		used++;
+		snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s ", name);
+		ck_assert_msg(in_group(r.out, "@system-service", name, 0),
+			      "washmixd calls %s, which SystemCallFilter=@system-service forbids",
+			      name);
+		ck_assert_msg(!in_group(r.out, "@privileged", name, 0),
+			      "washmixd calls %s, which SystemCallFilter=~@privileged forbids", name);
+	}
+	printf("%d distinct syscalls, all in @system-service, none in @privileged:%s\n", used,
+	       seen);
+	ck_assert_msg(used >= 20, "only %d syscalls parsed from the strace output", used);
+	free(trace);
+	free(r.out);
+}
+END_TEST
+
 /* --- socket activation ----------------------------------------------- */
 
 struct activated {
@@ -470,6 +593,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, up, down);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_ready_status_and_watchdog_pings);
+	tcase_add_test(tc, test_syscalls_inside_the_units_filter);
 #ifdef WASHMIX_TEST_HOOKS
 	tcase_add_test(tc, test_stalled_process_callback_stops_pings);
 	tcase_add_test(tc, test_stalled_control_loop_stops_pings);
