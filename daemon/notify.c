@@ -149,8 +149,8 @@ void wm_notify_status_line(const json_t *health, char *out, size_t len)
 		snprintf(engine, sizeof engine, "%lld Hz/%lld", int_at(jack, "sample_rate"),
 			 int_at(jack, "period"));
 	else
-		snprintf(engine, sizeof engine, "JACK: %.100s; reconnecting",
-			 str_at(health, "jack", "error"));
+		snprintf(engine, sizeof engine, "no JACK (server \"%.64s\"), reconnecting",
+			 str_at(health, "jack", "server"));
 	snprintf(out, len, "%s: %s, %lld xruns, cache %s, %s", state, engine,
 		 int_at(jack, "xruns"), str_at(subs, "cache", "state"),
 		 str_at(subs, "players", "detail"));

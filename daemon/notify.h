@@ -56,7 +56,8 @@ void wm_notify_stopping(struct wm_notify *n);
 
 /* The STATUS= line for a `health` reply, e.g.
  * "ok: 48000 Hz/256, 0 xruns, cache ok, 2 playing" or
- * "down: JACK: the JACK server went away; reconnecting, 3 xruns, cache off". */
+ * "down: no JACK (server \"default\"), reconnecting, 3 xruns, cache off, ...";
+ * the reason is in `health`. */
 void wm_notify_status_line(const json_t *health, char *out, size_t len);
 
 #endif

@@ -6,6 +6,8 @@
  *     health line, WATCHDOG=1 every quarter of WATCHDOG_USEC; pings stop
  *     while the JACK process callback or the control loop is stalled on
  *     purpose (the `debug` test hook) and resume after;
+ *   - while JACK is gone and washmixd reconnects, pings go on and STATUS=
+ *     says "down"; it says "ok"/"degraded" again once JACK is back;
  *   - the test hook is refused unless WASHMIX_TEST_HOOKS=1;
  *   - every syscall washmixd makes (strace over start, requests, a scene
  *     save, stop) is inside the unit's SystemCallFilter=@system-service and
@@ -272,6 +274,42 @@ START_TEST(test_ready_status_and_watchdog_pings)
 	notes_collect(&n, 200);
 	ck_assert_msg(n.stopping, "no STOPPING=1 on SIGTERM");
 	close(n.fd);
+}
+END_TEST
+
+/* Its own jackd: this test stops it. */
+START_TEST(test_pings_go_on_while_jack_is_down)
+{
+	struct wm_jackd own = { 0 };
+	wm_t_jackd_start(&own, wm_tmpdir());
+	struct wm_daemon d = { 0 };
+	struct notes n;
+	start_notified(&d, &n, false);
+	notes_collect(&n, 1000);
+	wm_t_jackd_kill(&own, SIGTERM);
+	json_decref(wm_daemon_wait_jack(&d, false, 5000));
+	int before = n.npings;
+	notes_collect(&n, 3000);
+	long long gap = max_gap(&n, before - 1, NULL);
+	printf("JACK down: %d pings in 3 s, longest gap %lld ms, STATUS=%s\n",
+	       n.npings - before, gap, n.status);
+	ck_assert_msg(strncmp(n.status, "down: no JACK (server ", 22) == 0 &&
+			      strstr(n.status, "), reconnecting, "),
+		      "STATUS=%s while JACK is gone; want \"down: no JACK (server ...), "
+		      "reconnecting, ...\"", n.status);
+	ck_assert_msg(n.npings - before >= 6 && gap < WATCHDOG_MS,
+		      "%d pings, longest gap %lld ms while JACK was down; a restart cannot fix "
+		      "jackd, so they should go on", n.npings - before, gap);
+	wm_t_jackd_start_again(&own);
+	json_t *h = wm_daemon_wait_jack(&d, true, 10000);
+	ck_assert_msg(h, "washmixd did not reconnect");
+	json_decref(h);
+	notes_collect(&n, 1500);
+	ck_assert_msg(strncmp(n.status, "down", 4) != 0, "STATUS=%s after JACK came back",
+		      n.status);
+	wm_t_daemon_stop(&d);
+	close(n.fd);
+	wm_t_jackd_stop(&own);
 }
 END_TEST
 
@@ -602,6 +640,7 @@ int main(void)
 	printf("SKIP: built without WASHMIX_TEST_HOOKS: the watchdog stall tests need it\n");
 #endif
 	tcase_add_test(tc, test_socket_activation);
+	tcase_add_test(tc, test_pings_go_on_while_jack_is_down);
 	tcase_add_test(tc, test_socket_activation_refuses_a_datagram_socket);
 	suite_add_tcase(s, tc);
 	return wm_t_run_suite(s);

@@ -156,12 +156,13 @@ START_TEST(test_status_line_from_health)
 	wm_notify_status_line(h, line, sizeof line);
 	ck_assert_str_eq(line, "ok: 48000 Hz/256, 0 xruns, cache ok, 2 playing");
 	json_decref(h);
-	h = json_loads("{\"status\":\"down\",\"jack\":{\"connected\":false,\"error\":"
+	h = json_loads("{\"status\":\"down\",\"jack\":{\"connected\":false,\"server\":"
+		       "\"default\",\"error\":"
 		       "\"the JACK server went away\",\"xruns\":3},\"subsystems\":{\"cache\":"
 		       "{\"state\":\"off\"},\"players\":{\"state\":\"down\",\"detail\":"
 		       "\"waiting for JACK\"}}}", 0, NULL);
 	wm_notify_status_line(h, line, sizeof line);
-	ck_assert_str_eq(line, "down: JACK: the JACK server went away; reconnecting, 3 xruns, "
+	ck_assert_str_eq(line, "down: no JACK (server \"default\"), reconnecting, 3 xruns, "
 			 "cache off, waiting for JACK");
 	json_decref(h);
 }
