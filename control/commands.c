@@ -268,6 +268,11 @@ static int cmd_help(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json
 static const struct wm_command table[] = {
 	{ "cancel", 1, 1, wm_cmd_cancel, "cancel ID",
 	  "cancel a queued or running render job (a partial output is removed)" },
+#ifdef WASHMIX_TEST_HOOKS
+	{ "debug", 2, 2, wm_cmd_debug, "debug stall-engine|stall-control MS",
+	  "test builds only: stall the JACK process callback or the control loop for MS "
+	  "(at most 10000), to test the watchdog" },
+#endif
 	{ "describe", 0, 1, cmd_describe, "describe [PATH|PREFIX]",
 	  "type, unit, range and default of the parameters under PREFIX" },
 	{ "get", 1, 1, cmd_get, "get PATH", "the current value of one parameter" },

@@ -71,6 +71,17 @@ struct wm_render_ops {
 	double max_duration_s;       /* the longest render a request may ask for */
 };
 
+/* Test hooks, reached by the `debug` verb (compiled in only with
+ * WASHMIX_TEST_HOOKS): stall the JACK process callback or the control loop
+ * for ms, so tests can watch the watchdog react. stall is NULL unless the
+ * daemon switched them on (WASHMIX_TEST_HOOKS=1 in its environment). */
+enum wm_stall_target { WM_STALL_ENGINE, WM_STALL_CONTROL };
+#define WM_DEBUG_STALL_MAX_MS 10000
+struct wm_debug_ops {
+	int (*stall)(void *arg, enum wm_stall_target target, unsigned ms, struct wm_err *err);
+	void *arg;
+};
+
 struct wm_store;
 
 /* Shared by every request: the tree, the scene store, the daemon's status. */
@@ -81,6 +92,7 @@ struct wm_cmd_env {
 	struct wm_event_ops events;
 	struct wm_player_ops players;
 	struct wm_render_ops render;
+	struct wm_debug_ops debug;
 };
 
 /* One request. */
@@ -136,6 +148,12 @@ int wm_cmd_jobs(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *
 		struct wm_err *err);
 int wm_cmd_cancel(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
 		  struct wm_err *err);
+
+#ifdef WASHMIX_TEST_HOOKS
+/* `debug stall-engine|stall-control MS` (cmd_debug.c). */
+int wm_cmd_debug(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
+		 struct wm_err *err);
+#endif
 
 /* Run an already split request (words->count >= 1): for transports such as
  * OSC that carry words, not lines. Always returns a reply object. */

@@ -40,6 +40,10 @@ struct wm_jack {
 	atomic_uint period_frames;
 	atomic_uint callback_usecs;        /* time of the last process callback */
 	atomic_uint callback_usecs_max;
+	atomic_uint_fast64_t heartbeat;    /* process cycles completed, across reconnects */
+#ifdef WASHMIX_TEST_HOOKS
+	atomic_uint stall_ms;              /* test hook: the next cycle spins this long */
+#endif
 	uint32_t sample_rate;
 	uint64_t reconnects;
 	bool ever_connected;
@@ -61,6 +65,20 @@ static void jack_lib_info(const char *msg)
 {
 	wm_debug("jack.lib", "msg=\"%s\"", msg);
 }
+
+#ifdef WASHMIX_TEST_HOOKS
+/* Test hook: spin as a stuck DSP would. jack_get_time reads the vDSO clock,
+ * so no syscall; wm_jack_stall_engine caps the time asked. */
+static void stall_rt(struct wm_jack *j)
+{
+	unsigned ms = atomic_exchange_explicit(&j->stall_ms, 0, memory_order_relaxed);
+	if (!ms)
+		return;
+	jack_time_t until = jack_get_time() + (jack_time_t)ms * 1000;
+	while (jack_get_time() < until)
+		;
+}
+#endif
 
 static int process_rt(jack_nframes_t frames, void *arg)
 {
@@ -91,6 +109,12 @@ static int process_rt(jack_nframes_t frames, void *arg)
 	atomic_store_explicit(&j->callback_usecs, used, memory_order_relaxed);
 	if (used > atomic_load_explicit(&j->callback_usecs_max, memory_order_relaxed))
 		atomic_store_explicit(&j->callback_usecs_max, used, memory_order_relaxed);
+#ifdef WASHMIX_TEST_HOOKS
+	stall_rt(j);
+#endif
+	/* Only this thread writes it: a load and a store, no locked RMW. */
+	uint_fast64_t beat = atomic_load_explicit(&j->heartbeat, memory_order_relaxed);
+	atomic_store_explicit(&j->heartbeat, beat + 1, memory_order_release);
 	wm_rt_exit();
 	return 0;
 }
@@ -428,3 +452,21 @@ struct wm_players *wm_jack_players(const struct wm_jack *j)
 {
 	return j->players;
 }
+
+uint64_t wm_jack_heartbeat(const struct wm_jack *j)
+{
+	return atomic_load_explicit((atomic_uint_fast64_t *)&j->heartbeat, memory_order_acquire);
+}
+
+#ifdef WASHMIX_TEST_HOOKS
+int wm_jack_stall_engine(struct wm_jack *j, unsigned ms, struct wm_err *err)
+{
+	if (!j->client)
+		return wm_err_set(err, WM_E_UNAVAILABLE, "the engine is not running (JACK is down)");
+	if (ms > WM_JACK_STALL_MAX_MS)
+		return wm_err_set(err, WM_E_OUT_OF_RANGE, "a stall may last 0..%d ms; got %u",
+				  WM_JACK_STALL_MAX_MS, ms);
+	atomic_store_explicit(&j->stall_ms, ms, memory_order_relaxed);
+	return 0;
+}
+#endif

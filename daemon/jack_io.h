@@ -73,4 +73,15 @@ struct wm_engine *wm_jack_engine(const struct wm_jack *jack);
  * engine (at the server's sample rate) and go with it. */
 struct wm_players *wm_jack_players(const struct wm_jack *jack);
 
+/* Process cycles completed since start (across reconnects): the watchdog's
+ * proof that the engine runs. Any thread. */
+uint64_t wm_jack_heartbeat(const struct wm_jack *jack);
+
+#ifdef WASHMIX_TEST_HOOKS
+#define WM_JACK_STALL_MAX_MS 10000
+/* Test hook: the next process cycle spins for ms (at most
+ * WM_JACK_STALL_MAX_MS) before it returns, as a stuck DSP would. */
+int wm_jack_stall_engine(struct wm_jack *jack, unsigned ms, struct wm_err *err);
+#endif
+
 #endif

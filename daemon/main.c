@@ -1,6 +1,6 @@
 /* main.c - washmixd: startup order, the control thread's loop, JACK
- * supervision (reconnect with backoff), health and stats, meters, and an
- * orderly shutdown on SIGINT/SIGTERM (via signalfd, so handlers never run
+ * supervision (reconnect with backoff), health and stats, meters, the
+ * service manager's READY/STATUS/WATCHDOG ticks, and an orderly shutdown on SIGINT/SIGTERM (via signalfd, so handlers never run
  * inside arbitrary code). Runs on the main thread, which is the control
  * thread; JACK owns the realtime thread. */
 #include <errno.h>
@@ -21,13 +21,16 @@
 #include "control/reply.h"
 #include "control/sock.h"
 #include "control/tree.h"
+#include "daemon/activation.h"
 #include "daemon/config.h"
 #include "daemon/jack_io.h"
+#include "daemon/notify.h"
 #include "daemon/player.h"
 #include "daemon/player_hub.h"
 #include "daemon/render_cli.h"
 #include "daemon/render_hub.h"
 #include "daemon/reload.h"
+#include "daemon/test_hooks.h"
 #include "engine/engine.h"
 #include "presets/scene.h"
 #include "presets/store.h"
@@ -53,6 +56,7 @@ struct daemon {
 	struct wm_jack *jack;
 	struct wm_sock *sock;
 	struct wm_osc *osc;            /* NULL when --osc-port 0 */
+	struct wm_notify *notify;      /* sd_notify; a no-op outside systemd */
 	struct wm_store *store;
 	struct wm_player_hub players;
 	struct wm_render_hub render;
@@ -558,6 +562,24 @@ static void reload(struct daemon *d)
 	free(diff);
 }
 
+static void status_line(struct daemon *d, char *line, size_t len)
+{
+	json_t *health = json_object();
+	fill_health(d, health);
+	wm_notify_status_line(health, line, len);
+	json_decref(health);
+}
+
+/* STATUS= when it changed, and WATCHDOG=1 while the engine runs (notify.h). */
+static void service_tick(struct wm_loop *loop, void *arg)
+{
+	(void)loop;
+	struct daemon *d = arg;
+	char line[WM_NOTIFY_STATUS_MAX];
+	status_line(d, line, sizeof line);
+	wm_notify_tick(d->notify, line, wm_jack_connected(d->jack), wm_jack_heartbeat(d->jack));
+}
+
 static void on_signal(struct wm_loop *loop, int fd, short revents, void *arg)
 {
 	struct daemon *d = arg;
@@ -587,6 +609,25 @@ static int setup_signals(struct daemon *d)
 		return -1;
 	d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	return d->signal_fd < 0 ? -1 : 0;
+}
+
+/* The control socket: systemd's when socket-activated, else bound here. */
+static struct wm_sock *open_control_socket(struct daemon *d, struct wm_err *err)
+{
+	const struct wm_config *c = &d->config;
+	char path[108];
+	int fd = wm_activation_control_fd(path, sizeof path, err);
+	if (fd == -2)
+		return NULL;
+	if (fd >= 0)
+		wm_info("sock.activated", "fd=%d path=\"%s\" msg=\"control socket taken from "
+			"systemd\"", fd, path);
+	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
+				     .mode = c->socket_mode, .listen_fd = fd,
+				     .set_group = c->socket_set_group, .group = c->socket_gid,
+				     .access = { .allow = c->socket_allow, .rate = c->socket_rate,
+						 .burst = c->socket_burst } };
+	return wm_sock_create(d->loop, &sc, &d->env, err);
 }
 
 static int start(struct daemon *d)
@@ -640,12 +681,8 @@ static int start(struct daemon *d)
 		return EXIT_CONFIG;
 	}
 	d->env.render.max_duration_s = c->render_max_duration_s;
-	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
-				     .mode = c->socket_mode, .listen_fd = -1,
-				     .set_group = c->socket_set_group, .group = c->socket_gid,
-				     .access = { .allow = c->socket_allow, .rate = c->socket_rate,
-						 .burst = c->socket_burst } };
-	d->sock = wm_sock_create(d->loop, &sc, &d->env, &err);
+	d->env.debug = wm_test_hooks_ops(d->jack);
+	d->sock = open_control_socket(d, &err);
 	if (!d->sock) {
 		wm_error("sock.unavailable", "error=\"%s\"", err.msg);
 		fprintf(stderr, "washmixd: %s\n", err.msg);
@@ -675,6 +712,12 @@ static int start(struct daemon *d)
 	wm_loop_add_timer(d->loop, LIVE_TIMER_MS, persist_live, d);
 	wm_loop_add_timer(d->loop, (int)(1000.0 / c->meter_rate_hz), drain_meters, d);
 	d->backoff_ms = RECONNECT_MIN_MS;
+	if (wm_notify_enabled(d->notify)) {
+		char line[WM_NOTIFY_STATUS_MAX];
+		status_line(d, line, sizeof line);
+		wm_notify_ready(d->notify, line);
+		wm_loop_add_timer(d->loop, wm_notify_tick_ms(d->notify), service_tick, d);
+	}
 	wm_info("daemon.ready", "version=%s socket=%s channels=%d zones=%d state=\"%s\" "
 		"media=\"%s\"", WASHMIX_VERSION, c->socket_path, c->channels, c->zones,
 		c->state_dir, c->media_dir);
@@ -731,12 +774,16 @@ int main(int argc, char **argv)
 	}
 	wm_log_set_level(d.config.log_level);
 	d.started_ms = wm_loop_now_ms();
-	int status = start(&d);
+	d.notify = wm_notify_create();
+	int status = d.notify ? start(&d) : EXIT_SOFTWARE;
 	if (status == 0 && wm_loop_run(d.loop) < 0) {
 		wm_error("daemon.loop", "error=\"%s\"", strerror(errno));
 		status = EXIT_SOFTWARE;
 	}
+	if (d.notify)
+		wm_notify_stopping(d.notify);
 	stop(&d);
+	wm_notify_destroy(d.notify);
 	if (status == 0)
 		wm_info("daemon.stopped", "msg=\"ports unregistered, socket removed\"");
 	return status;
