@@ -326,11 +326,21 @@ START_TEST(test_stop_fades_out)
 }
 END_TEST
 
-/* A 44.1 kHz file plays at the right pitch and length on a 48 kHz server. */
-START_TEST(test_resampled_pitch_and_length)
+static long daemon_xruns(void)
 {
-	write_audio("sine44.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 22050,
-		    sine_1k_at_44k1);
+	json_t *h = wm_t_assert_ok(wm_t_request(cl, "health"), "health");
+	long n = (long)json_integer_value(json_object_get(json_object_get(h, "jack"), "xruns"));
+	json_decref(h);
+	return n;
+}
+
+/* One play of the 44.1 kHz file: its length at 48 kHz and the frequency of
+ * its zero crossings. False when an xrun (the daemon's or the capture's)
+ * fell in the window: a missed cycle shifts the player against the capture
+ * clock, so that play cannot be judged. */
+static bool play_resampled(long *length, double *hz)
+{
+	long xruns = daemon_xruns();
 	int64_t first = wm_sink_start(sink);
 	wm_t_ok(cl, "play 4 sine44.wav");
 	wm_sleep_ms(900);
@@ -347,11 +357,26 @@ START_TEST(test_resampled_pitch_and_length)
 			crossings++;
 		prev = v;
 	}
-	long length = (long)(last - at);
+	*length = (long)(last - at);
+	/* 1 kHz over (23000 - 100) frames = 477 cycles, two crossings each. */
+	*hz = crossings / 2.0 / ((23000.0 - 100.0) / WM_T_RATE);
+	return wm_sink_capture_xruns(sink) == 0 && daemon_xruns() == xruns;
+}
+
+/* A 44.1 kHz file plays at the right pitch and length on a 48 kHz server.
+ * Played again (up to 3 times) while xruns spoil the window; the last play
+ * is judged whatever happened. */
+START_TEST(test_resampled_pitch_and_length)
+{
+	write_audio("sine44.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 22050,
+		    sine_1k_at_44k1);
+	long length = 0;
+	double hz = 0;
+	for (int attempt = 0; attempt < 3 && !play_resampled(&length, &hz); attempt++)
+		fprintf(stderr, "resampled play %d: xruns in the window; playing again\n",
+			attempt + 1);
 	ck_assert_msg(labs(length - 24000) < 200,
 		      "0.5 s at 44.1 kHz lasted %ld frames at 48 kHz; want 24000", length);
-	/* 1 kHz over (23000 - 100) frames = 477 cycles, two crossings each. */
-	double hz = crossings / 2.0 / ((23000.0 - 100.0) / WM_T_RATE);
 	ck_assert_msg(fabs(hz - 1000.0) < 5.0, "a 1 kHz file plays at %.1f Hz", hz);
 }
 END_TEST
