@@ -143,7 +143,10 @@ static int feed_inputs(struct render_ctx *c, struct wm_engine *eng, int64_t pos,
 	const struct wm_mix *mix = c->env->mix;
 	uint32_t live = pos >= c->frames ? 0 : (uint32_t)(c->frames - pos < n ? c->frames - pos : n);
 
-	memset(c->in_buf, 0, (size_t)c->in_ports * WM_RENDER_BLOCK * sizeof(float));
+	/* A read fills its live frames; ports without an input stay zero from
+	 * calloc. Only a block that runs past the end needs clearing. */
+	if (live < n)
+		memset(c->in_buf, 0, (size_t)c->in_ports * WM_RENDER_BLOCK * sizeof(float));
 	for (int i = 0; i < c->req->ninputs; i++) {
 		int ch = c->req->input[i].ch;
 		float *l = c->in_buf + (size_t)first_port(mix, ch) * WM_RENDER_BLOCK;
