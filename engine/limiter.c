@@ -23,6 +23,9 @@
  * the same in amortised O(1) but mispredicts its pops on noisy material
  * (measured about 2.5x slower per frame while limiting noise).
  *
+ * Idle path: while the gain is exactly 1 and a whole block needs none, the
+ * block only goes through the delay line (delay_only below): same output.
+ *
  * Threads: create/destroy on the control thread; the rest on the audio
  * thread (or a render worker), which owns the limiter. Everything is
  * allocated and written in create; the work is bounded: per frame a fixed
@@ -30,6 +33,7 @@
 #include "engine/limiter.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -37,6 +41,11 @@
  * 0.0009 dB, inaudible, and reached within ~9.2 release time constants
  * from any depth. Also keeps the recursion out of denormals. */
 #define RELEASE_SNAP 1e-4f
+
+/* Blocks of at least this many frames check for the idle path (below):
+ * most of the time a zone is under its ceiling, and then the limiter is a
+ * delay line. Smaller blocks always take the per-frame path. */
+#define WM_LIMITER_IDLE_MIN_FRAMES 16
 
 struct wm_limiter {
 	uint32_t lookahead;          /* L, frames: window of the minimum and the mean */
@@ -262,6 +271,46 @@ static inline float clamp_abs(float x, float c)
 	return x > c ? c : x < -c ? -c : x;
 }
 
+/* Unity everywhere: no frame in the windows needed a gain, and no release
+ * is under way. Then r, m and g are all exactly 1 (see window_mean). */
+static bool idle(const struct wm_limiter *lim)
+{
+	return lim->release_dist == 0.0f && lim->below_one == 0 && lim->block_min == 1.0f &&
+	       lim->prev_suffix_min[0] == 1.0f;
+}
+
+/* Every sample finite and at or under the ceiling (NaN fails <=), so every
+ * need is 1. No early exit: the loop vectorises. */
+static bool all_under(const float *left, const float *right, uint32_t frames, float c)
+{
+	int ok = 1;
+
+	for (uint32_t i = 0; i < frames; i++)
+		ok &= (fabsf(left[i]) <= c) & (fabsf(right[i]) <= c);
+	return ok;
+}
+
+/* The idle path: a block that needs no gain leaves the idle state as it
+ * is (needs, r and g all 1), so only the delay line moves. The output is
+ * what the per-frame path gives, bit for bit (g = 1.0f and no clamp acts
+ * on samples under the ceiling). */
+static void delay_only(struct wm_limiter *lim, float *left, float *right, uint32_t frames)
+{
+	uint32_t n = lim->lookahead;
+
+	for (uint32_t k = 0; k < n; k++)
+		lim->block_need[k] = 1.0f;
+	for (uint32_t i = 0; i < frames; i++) {
+		uint32_t out = ring_next(lim->pos, n);
+
+		lim->delay_l[lim->pos] = left[i];
+		lim->delay_r[lim->pos] = right[i];
+		left[i] = lim->delay_l[out];
+		right[i] = lim->delay_r[out];
+		lim->pos = out;
+	}
+}
+
 WM_RT void wm_limiter_process_rt(struct wm_limiter *limiter, float *left, float *right,
 				 uint32_t frames)
 {
@@ -270,6 +319,10 @@ WM_RT void wm_limiter_process_rt(struct wm_limiter *limiter, float *left, float 
 	float c = lim->ceiling;
 	float min_gain = lim->min_gain;
 
+	if (frames >= WM_LIMITER_IDLE_MIN_FRAMES && idle(lim) && all_under(left, right, frames, c)) {
+		delay_only(lim, left, right, frames);
+		return;
+	}
 	for (uint32_t i = 0; i < frames; i++) {
 		float l = left[i], r = right[i];
 		float need = frame_need(c, &l, &r);

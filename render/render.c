@@ -3,7 +3,9 @@
  * libebur128 (histogram mode: bounded memory) and true peak by
  * render/true_peak.h.
  *
- * Without normalisation one pass writes the file. With it, pass 1 measures
+ * Without normalisation one pass writes the file and nothing is measured
+ * (the loudness and true-peak meters took 40 % of a plain render's CPU, so
+ * they run only when asked for). With it, pass 1 measures
  * the mix; pass 2 re-runs the engine from scratch, applies the gain and,
  * with policy `limit` when the gained true peak would pass the aim (the
  * ceiling less WM_TP_MARGIN_DB), a lookahead limiter (engine/limiter.h)
@@ -141,7 +143,10 @@ static int feed_inputs(struct render_ctx *c, struct wm_engine *eng, int64_t pos,
 	const struct wm_mix *mix = c->env->mix;
 	uint32_t live = pos >= c->frames ? 0 : (uint32_t)(c->frames - pos < n ? c->frames - pos : n);
 
-	memset(c->in_buf, 0, (size_t)c->in_ports * WM_RENDER_BLOCK * sizeof(float));
+	/* A read fills its live frames; ports without an input stay zero from
+	 * calloc. Only a block that runs past the end needs clearing. */
+	if (live < n)
+		memset(c->in_buf, 0, (size_t)c->in_ports * WM_RENDER_BLOCK * sizeof(float));
 	for (int i = 0; i < c->req->ninputs; i++) {
 		int ch = c->req->input[i].ch;
 		float *l = c->in_buf + (size_t)first_port(mix, ch) * WM_RENDER_BLOCK;
@@ -161,8 +166,8 @@ static int feed_inputs(struct render_ctx *c, struct wm_engine *eng, int64_t pos,
 struct chain {
 	struct wm_engine *eng;
 	struct wm_limiter *lim;
-	ebur128_state *meter;        /* integrated loudness */
-	struct wm_true_peak *peak;
+	ebur128_state *meter;        /* integrated loudness; NULL: not asked for */
+	struct wm_true_peak *peak;   /* true peak; NULL: not asked for */
 	int64_t latency;
 };
 
@@ -174,9 +179,10 @@ static int sink(struct render_ctx *c, struct pass *p, const struct chain *ch, co
 		c->inter[2 * k] = l[k];
 		c->inter[2 * k + 1] = r[k];
 	}
-	if (m && ebur128_add_frames_float(ch->meter, c->inter, m) != EBUR128_SUCCESS)
+	if (m && ch->meter && ebur128_add_frames_float(ch->meter, c->inter, m) != EBUR128_SUCCESS)
 		return wm_err_set(err, WM_E_INTERNAL, "loudness meter failed");
-	wm_true_peak_add(ch->peak, c->inter, m);
+	if (ch->peak)
+		wm_true_peak_add(ch->peak, c->inter, m);
 	return p->out ? wm_render_out_write(p->out, c->inter, m, err) : 0;
 }
 
@@ -207,6 +213,8 @@ static int make_chain(struct render_ctx *c, const struct pass *p, struct chain *
 			return -1;
 		ch->latency += wm_limiter_latency_frames(ch->lim);
 	}
+	if (!c->req->normalise)
+		return 0;
 	ch->meter = ebur128_init(2, c->rate, EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
 	if (!ch->meter)
 		return wm_err_set(err, WM_E_INTERNAL, "cannot start the loudness meter at %u Hz",
@@ -228,6 +236,10 @@ static void measure(struct pass *p, const struct chain *ch)
 {
 	double tp = 0.0;
 
+	if (!ch->meter) {
+		p->loudness = p->true_peak = NAN;
+		return;
+	}
 	if (ebur128_loudness_global(ch->meter, &p->loudness) != EBUR128_SUCCESS)
 		p->loudness = -HUGE_VAL;
 	for (unsigned s = 0; s < 2; s++) {

@@ -41,7 +41,9 @@ def parse_args(name, extra=None):
                    help="short runs: only checks that the benchmark works")
     if extra:
         extra(p)
-    return p.parse_args()
+    args = p.parse_args()
+    use_build(args.build)
+    return args
 
 
 def binary(build, name):
@@ -51,6 +53,16 @@ def binary(build, name):
         if os.access(path, os.X_OK):
             return path
     raise SystemExit(f"{name} is not built in {build}")
+
+
+_LAUNCHER = None
+
+
+def use_build(build):
+    """Measure through build/bench/rusage_exec when it is built (run())."""
+    global _LAUNCHER
+    path = os.path.join(build, "bench", "rusage_exec")
+    _LAUNCHER = path if os.access(path, os.X_OK) else None
 
 
 def root_flag():
@@ -71,14 +83,24 @@ class Sample:
 
 def run(cmd, env=None, cwd=None, stdin=None, check=True, timeout=None):
     """Run cmd to completion; wall clock, CPU and peak RSS of that child
-    alone (os.wait4), so other processes never count."""
+    alone (wait4), so other processes never count. Linux carries a process's
+    peak RSS across fork and exec, so a command started straight from Python
+    would report at least Python's own peak RSS: when the build has
+    bench/rusage_exec (use_build(), called by parse_args), the command runs
+    under it and its figures are the command's own."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
+    report = None
+    argv = list(cmd)
+    if _LAUNCHER:
+        fd, report = tempfile.mkstemp(prefix="wmbench-rusage-")
+        os.close(fd)
+        argv = [_LAUNCHER, report] + argv
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=out, stderr=err,
+    p = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=out, stderr=err,
                          stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
     if stdin is not None:
         p.stdin.write(stdin.encode() if isinstance(stdin, str) else stdin)
@@ -94,10 +116,18 @@ def run(cmd, env=None, cwd=None, stdin=None, check=True, timeout=None):
             break
         time.sleep(0.001)
     wall = time.perf_counter() - t0
+    cpu, maxrss = ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    if report:
+        with open(report) as f:
+            fields = f.read().split()
+        os.unlink(report)
+        if len(fields) == 4:
+            status = int(fields[0])
+            wall, cpu, maxrss = float(fields[1]), float(fields[2]), int(fields[3])
     p.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     err.seek(0)
-    s = Sample(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, p.returncode,
+    s = Sample(wall, cpu, maxrss, p.returncode,
                out.read().decode(errors="replace"), err.read().decode(errors="replace"))
     if check and s.status != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {s.status}:\n{s.stderr[-2000:]}")

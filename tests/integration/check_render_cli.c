@@ -141,6 +141,9 @@ START_TEST(stdin_request)
 	ck_assert_int_eq(run("-", "{\"inputs\":{\"2\":\"bed.wav\"},\"loudness\":null,"
 				  "\"output\":{\"file\":\"s.wav\"}}", &r), 0);
 	ck_assert(json_is_true(json_object_get(r, "ok")));
+	/* Without normalisation nothing is measured. */
+	ck_assert(json_is_null(json_object_get(r, "loudness")));
+	ck_assert(json_is_null(json_object_get(r, "true_peak")));
 	json_decref(r);
 	snprintf(out, sizeof out, "%s/s.wav", renders);
 	ck_assert_int_eq(access(out, R_OK), 0);

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,60 @@ START_TEST(matches_the_reference_model)
 }
 END_TEST
 
+/* The idle path (whole blocks under the ceiling while the gain is 1) gives
+ * what the per-frame path gives, bit for bit: long quiet stretches with
+ * bursts over the ceiling, a sample exactly at it and a NaN, in blocks of
+ * every size against blocks of one frame (always per frame), and against
+ * the reference model. */
+START_TEST(idle_path_is_exact)
+{
+	static const uint32_t sizes[] = { 16, 64, 72, 256, 1000, 4096 };
+	static float in_l[N], in_r[N], l[N], r[N], want_l[N], want_r[N];
+	float c = db_lin(-1.0);
+
+	for (uint32_t i = 0; i < N; i++) {
+		bool burst = (i / 3000) % 4 == 1 && i % 3000 < 200;
+		float level = burst ? 3.0f : 0.5f;
+		in_l[i] = level * noise();
+		in_r[i] = level * noise();
+	}
+	in_l[20000] = c;                 /* at the ceiling: needs no gain */
+	in_r[30000] = NAN;               /* not finite: per-frame path */
+	memcpy(want_l, in_l, sizeof want_l);
+	memcpy(want_r, in_r, sizeof want_r);
+	struct wm_limiter *ref = limiter(RATE, c);
+	process(ref, want_l, want_r, N, 1);
+	float ref_min = wm_limiter_take_min_gain_rt(ref);
+	wm_limiter_destroy(ref);
+	ck_assert(ref_min < 0.5f);
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct wm_limiter *lim = limiter(RATE, c);
+
+		memcpy(l, in_l, sizeof l);
+		memcpy(r, in_r, sizeof r);
+		process(lim, l, r, N, sizes[k]);
+		for (uint32_t i = 0; i < N; i++)
+			EXPECT(memcmp(&l[i], &want_l[i], sizeof l[i]) == 0 &&
+				       memcmp(&r[i], &want_r[i], sizeof r[i]) == 0,
+			       "blocks of %u, frame %u: %.9g %.9g, per frame %.9g %.9g", sizes[k], i,
+			       (double)l[i], (double)r[i], (double)want_l[i], (double)want_r[i]);
+		ck_assert_float_eq(wm_limiter_take_min_gain_rt(lim), ref_min);
+		wm_limiter_destroy(lim);
+	}
+	in_r[30000] = 0.0f;              /* the model has no NaN handling */
+	reference(in_l, in_r, want_l, want_r, N, RATE, c);
+	struct wm_limiter *lim = limiter(RATE, c);
+	memcpy(l, in_l, sizeof l);
+	memcpy(r, in_r, sizeof r);
+	process(lim, l, r, N, 4096);
+	for (uint32_t i = 0; i < N; i++)
+		EXPECT(fabsf(l[i] - want_l[i]) <= 1e-6f * c && fabsf(r[i] - want_r[i]) <= 1e-6f * c,
+		       "frame %u: %.9g %.9g, want %.9g %.9g", i, (double)l[i], (double)r[i],
+		       (double)want_l[i], (double)want_r[i]);
+	wm_limiter_destroy(lim);
+}
+END_TEST
+
 /* Each output sample is held to the ceiling in force when it leaves, even
  * when the ceiling drops while it is inside the lookahead. */
 START_TEST(ceiling_changes_mid_stream)
@@ -493,6 +548,7 @@ static Suite *limiter_suite(void)
 			    sizeof ceilings_db / sizeof ceilings_db[0]);
 	tcase_add_test(tc, reduces_by_linked_gain_not_clipping);
 	tcase_add_test(tc, matches_the_reference_model);
+	tcase_add_test(tc, idle_path_is_exact);
 	tcase_add_test(tc, ceiling_changes_mid_stream);
 	tcase_add_test(tc, nonfinite_in_is_silence_out);
 	tcase_add_test(tc, latency_is_lookahead_minus_one);
