@@ -41,7 +41,7 @@ def main():
         f"median (min–max) of {runs} runs)",
         ["mix", "frames", "bytes/period (in+out)", "memcpy µs", "kernel idle µs",
          "idle: fraction of bound", "kernel ramping µs", "ramping: fraction of bound",
-         "idle: ch×zones×frames /s", "target"])
+         "idle: ch×zones×frames /s", "idle: multiply-adds /s", "target"])
     eng = wmbench.Table(
         "Whole engine period (wm_engine_process_rt: commands, mix, limiters, meters) at 48 kHz",
         ["mix", "frames", "engine µs/period", "% of the period", "kernel idle vs scalar loop"])
@@ -55,6 +55,7 @@ def main():
         frac_idle = per_run(mc, ki, lambda m, k: m / k)
         frac_ramp = per_run(mc, kr, lambda m, k: m / k)
         rate_idle = [work / (k * 1e-9) for k in ki]
+        macs_idle = [2 * work / (k * 1e-9) for k in ki]  # one per path (L and R) and frame
         period_ns = 1e9 * frames / doc["rate"]
         load = [100.0 * e / period_ns for e in c["engine_ns"]]
         vs_scalar = per_run(c["scalar_ns"], ki, lambda sc, k: sc / k)
@@ -62,7 +63,8 @@ def main():
             ("memcpy_ns", mc), ("kernel_idle_ns", ki), ("kernel_ramp_ns", kr),
             ("engine_ns", c["engine_ns"]), ("scalar_ns", c["scalar_ns"]),
             ("fraction_idle", frac_idle), ("fraction_ramp", frac_ramp),
-            ("ch_zone_frames_per_s_idle", rate_idle), ("engine_load_pct", load),
+            ("ch_zone_frames_per_s_idle", rate_idle), ("macs_per_s_idle", macs_idle),
+            ("engine_load_pct", load),
             ("kernel_vs_scalar", vs_scalar))}
         target = ""
         if (c["channels"], c["zones"]) == (64, 8):
@@ -75,6 +77,7 @@ def main():
                   wmbench.fmt_range(st["kernel_ramp_ns"], scale=1e-3),
                   wmbench.fmt_range(st["fraction_ramp"], digits=3),
                   wmbench.fmt_range(st["ch_zone_frames_per_s_idle"], scale=1e-9, unit=" G"),
+                  wmbench.fmt_range(st["macs_per_s_idle"], scale=1e-9, unit=" G", digits=1),
                   target)
         eng.add(mix, frames, wmbench.fmt_range(st["engine_ns"], scale=1e-3),
                 wmbench.fmt_range(st["engine_load_pct"], unit=" %", digits=2),
@@ -84,10 +87,14 @@ def main():
     bound.note("bytes: every input sample read once and every output sample written once "
                "(2 x channels + 2 x zones float buffers of one period); memcpy copies exactly "
                "those, so it reads and writes in+out bytes")
-    bound.note("fraction of bound = memcpy time / kernel time, run by run; the kernel does "
-               "channels x zones x 2 multiply-adds per frame against channels x 2 + zones x 2 "
-               "samples of memory traffic, so past a few zones it is bound by arithmetic, "
-               "not memory")
+    bound.note("fraction of bound = memcpy time / kernel time, run by run. The kernel does "
+               "channels x zones x 2 multiply-adds per frame against (channels + zones) x 2 "
+               "samples of memory traffic: 8 per input sample for 64x8, 16 for 256x16, so past "
+               "a few zones it is bound by arithmetic, not memory, and the fraction falls as "
+               "(channels + zones) / (channels x zones). 50 % for 64x8 means about 2 x 65536 "
+               "multiply-adds in twice the time of a 36 KiB memcpy; the multiply-adds /s column "
+               "is what it does (no FMA: dsp.c is built with -ffp-contract=off so every clone "
+               "gives the same samples)")
     bound.note("idle: every gain settled at 1.0 (grouped 4 channels per output pass); ramping: "
                "every gain mid-ramp (one pass per path with the ramp computed per frame)")
     eng.note("kernel vs scalar: the kernel against the same multiply-adds with vectorisation "
