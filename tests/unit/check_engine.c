@@ -1502,10 +1502,12 @@ static void mix_reference(struct wm_ramp *coef, int channels, int zones,
 
 /* Settled, silent and ramping paths mixed (ramps ending before, at and
  * after the end of the period), over odd sizes: bit-identical to the
- * reference, period after period, in whatever clone this machine runs. */
+ * reference, period after period, in whatever clone this machine runs.
+ * Every ramp has ended by the fifth period, so the last ones also take
+ * the all-settled path (groups of 4 channels with no silent path). */
 START_TEST(mix_kernel_matches_ordered_sum_exactly)
 {
-	enum { CH = 23, ZN = 3, PORTS = 2 * CH, FRAMES = 67, PERIODS = 4 };
+	enum { CH = 23, ZN = 3, PORTS = 2 * CH, FRAMES = 67, PERIODS = 6 };
 	static float inbuf[PORTS][FRAMES], got[2 * ZN][FRAMES], want[2 * ZN][FRAMES];
 	static struct wm_ramp a[CH * ZN * 2], b[CH * ZN * 2];
 	const float *in[PORTS];
