@@ -40,6 +40,7 @@ struct wm_jack {
 	atomic_uint period_frames;
 	atomic_uint callback_usecs;        /* time of the last process callback */
 	atomic_uint callback_usecs_max;
+	atomic_uint callback_usecs_peak;   /* worst since wm_jack_take_peak */
 	atomic_uint_fast64_t heartbeat;    /* process cycles completed, across reconnects */
 #ifdef WASHMIX_TEST_HOOKS
 	atomic_uint stall_ms;              /* test hook: the next cycle spins this long */
@@ -105,13 +106,18 @@ static int process_rt(jack_nframes_t frames, void *arg)
 		wm_engine_process_rt(j->engine, in, j->out_chunk, n);
 		done += n;
 	}
+#ifdef WASHMIX_TEST_HOOKS
+	stall_rt(j); /* inside the timed part: a stuck DSP is engine time */
+#endif
 	unsigned used = (unsigned)(jack_get_time() - start);
 	atomic_store_explicit(&j->callback_usecs, used, memory_order_relaxed);
 	if (used > atomic_load_explicit(&j->callback_usecs_max, memory_order_relaxed))
 		atomic_store_explicit(&j->callback_usecs_max, used, memory_order_relaxed);
-#ifdef WASHMIX_TEST_HOOKS
-	stall_rt(j);
-#endif
+	/* The control thread zeroes this when it reads it; a reset landing
+	 * between our load and store only credits this period to the new
+	 * window, which it belongs to anyway. */
+	if (used > atomic_load_explicit(&j->callback_usecs_peak, memory_order_relaxed))
+		atomic_store_explicit(&j->callback_usecs_peak, used, memory_order_relaxed);
 	/* Only this thread writes it: a load and a store, no locked RMW. */
 	uint_fast64_t beat = atomic_load_explicit(&j->heartbeat, memory_order_relaxed);
 	atomic_store_explicit(&j->heartbeat, beat + 1, memory_order_release);
@@ -441,6 +447,15 @@ void wm_jack_get_status(const struct wm_jack *j, struct wm_jack_status *st)
 		100.0 * atomic_load((atomic_uint *)&j->callback_usecs) / period_us;
 	st->engine_load_max_pct =
 		100.0 * atomic_load((atomic_uint *)&j->callback_usecs_max) / period_us;
+}
+
+double wm_jack_take_peak(struct wm_jack *j)
+{
+	unsigned used = atomic_exchange_explicit(&j->callback_usecs_peak, 0, memory_order_relaxed);
+	unsigned frames = atomic_load(&j->period_frames);
+	if (!j->client || !frames || !j->sample_rate)
+		return 0.0;
+	return 100.0 * used / (1e6 * frames / j->sample_rate);
 }
 
 struct wm_engine *wm_jack_engine(const struct wm_jack *j)

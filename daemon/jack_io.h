@@ -66,6 +66,12 @@ void wm_jack_ack_lost(struct wm_jack *jack);
 
 void wm_jack_get_status(const struct wm_jack *jack, struct wm_jack_status *status);
 
+/* Our worst process callback since the previous call (or since start), as
+ * a percentage of the period, and start a new window: the worst case per
+ * period over a measuring window (`stats` engine_load_peak). 0 while
+ * disconnected. Control thread. */
+double wm_jack_take_peak(struct wm_jack *jack);
+
 /* The live engine, or NULL while disconnected. */
 struct wm_engine *wm_jack_engine(const struct wm_jack *jack);
 

@@ -174,11 +174,12 @@ static void fill_stats(void *arg, json_t *r)
 	struct daemon *d = arg;
 	struct wm_jack_status js;
 	wm_jack_get_status(d->jack, &js);
-	json_t *jack = json_pack("{s:b, s:I, s:I, s:f, s:f, s:f}", "connected", js.connected,
+	json_t *jack = json_pack("{s:b, s:I, s:I, s:f, s:f, s:f, s:f}", "connected", js.connected,
 				 "xruns", (json_int_t)js.xruns, "reconnects",
 				 (json_int_t)js.reconnects, "dsp_load", js.dsp_load_pct,
 				 "engine_load", js.engine_load_pct, "engine_load_max",
-				 js.engine_load_max_pct);
+				 js.engine_load_max_pct, "engine_load_peak",
+				 wm_jack_take_peak(d->jack));
 	json_object_set_new(r, "jack", jack);
 	struct wm_engine *e = wm_jack_engine(d->jack);
 	if (e) {

@@ -384,6 +384,45 @@ START_TEST(test_hooks_refused_unless_enabled)
 	close(n.fd);
 }
 END_TEST
+
+static double stats_jack(struct wm_client *c, const char *name)
+{
+	json_t *r = wm_t_assert_ok(wm_t_request(c, "stats"), "stats");
+	json_t *v = json_object_get(json_object_get(r, "jack"), name);
+	ck_assert_msg(json_is_number(v), "stats jack.%s: %s", name, wm_t_json_str(r));
+	double x = json_number_value(v);
+	json_decref(r);
+	return x;
+}
+
+/* engine_load_peak is the worst callback since the previous stats: a
+ * 50 ms stall (~940 % of a 256-frame period) shows once, then the next
+ * window is back to normal while engine_load_max keeps it. */
+START_TEST(test_engine_load_peak_resets_when_read)
+{
+	struct wm_daemon d = { 0 };
+	struct notes n;
+	start_notified(&d, &n, true);
+	struct wm_client *c = wm_client_connect(d.sock, 2000);
+	ck_assert_ptr_nonnull(c);
+	stats_jack(c, "engine_load_peak");
+	json_decref(wm_t_assert_ok(wm_t_request(c, "debug stall-engine 50"), "debug stall"));
+	usleep(300 * 1000);
+	double peak = stats_jack(c, "engine_load_peak");
+	usleep(300 * 1000);
+	double next = stats_jack(c, "engine_load_peak");
+	double max = stats_jack(c, "engine_load_max");
+	printf("engine_load_peak: %.1f %% over the stall, %.1f %% after; max %.1f %%\n", peak,
+	       next, max);
+	ck_assert_msg(peak >= 900, "engine_load_peak %.1f %% over a 50 ms stall; want >= 900", peak);
+	ck_assert_msg(next < 500, "engine_load_peak %.1f %% in the window after; it should reset",
+		      next);
+	ck_assert_msg(max >= peak, "engine_load_max %.1f %% < the peak %.1f %%", max, peak);
+	wm_client_close(c);
+	wm_t_daemon_stop(&d);
+	close(n.fd);
+}
+END_TEST
 #endif
 
 /* --- the unit's syscall filter --------------------------------------- */
@@ -636,6 +675,7 @@ int main(void)
 	tcase_add_test(tc, test_stalled_process_callback_stops_pings);
 	tcase_add_test(tc, test_stalled_control_loop_stops_pings);
 	tcase_add_test(tc, test_hooks_refused_unless_enabled);
+	tcase_add_test(tc, test_engine_load_peak_resets_when_read);
 #else
 	printf("SKIP: built without WASHMIX_TEST_HOOKS: the watchdog stall tests need it\n");
 #endif
