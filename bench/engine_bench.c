@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/args.h"
+
 #include "engine/dsp.h"
 #include "engine/engine.h"
 
@@ -78,7 +80,7 @@ static void bufs_init(struct bufs *b, int in_ports, int out_ports, uint32_t fram
 	}
 	for (int p = 0; p < out_ports; p++)
 		b->out[p] = xcalloc(frames, sizeof(float));
-	b->copy = xcalloc((size_t)(in_ports + out_ports), sizeof *b->copy);
+	b->copy = xcalloc((size_t)in_ports + (size_t)out_ports, sizeof *b->copy);
 	for (int p = 0; p < in_ports + out_ports; p++)
 		b->copy[p] = xcalloc(frames, sizeof(float));
 }
@@ -147,13 +149,13 @@ static void copy_all(const struct bufs *b, uint32_t frames)
 enum what { ENGINE, KERNEL, SCALAR, KERNEL_RAMP, MEMCPY, NJOBS };
 
 struct job {
-	enum what what;
 	struct wm_engine *engine;
 	struct wm_ramp *coef;
 	int (*in_port)[2];
+	struct bufs *b;
+	enum what what;
 	int channels;
 	int zones;
-	struct bufs *b;
 	uint32_t frames;
 };
 
@@ -253,11 +255,16 @@ static int bench(int channels, int zones, uint32_t frames, bool json, bool first
 	}
 
 	struct job jobs[NJOBS] = {
-		{ ENGINE, engine, coef, in_port, channels, zones, &b, frames },
-		{ KERNEL, engine, coef, in_port, channels, zones, &b, frames },
-		{ SCALAR, engine, coef, in_port, channels, zones, &b, frames },
-		{ KERNEL_RAMP, engine, ramp, in_port, channels, zones, &b, frames },
-		{ MEMCPY, engine, coef, in_port, channels, zones, &b, frames },
+		{ .what = ENGINE, .engine = engine, .coef = coef, .in_port = in_port,
+		  .channels = channels, .zones = zones, .b = &b, .frames = frames },
+		{ .what = KERNEL, .engine = engine, .coef = coef, .in_port = in_port,
+		  .channels = channels, .zones = zones, .b = &b, .frames = frames },
+		{ .what = SCALAR, .engine = engine, .coef = coef, .in_port = in_port,
+		  .channels = channels, .zones = zones, .b = &b, .frames = frames },
+		{ .what = KERNEL_RAMP, .engine = engine, .coef = ramp, .in_port = in_port,
+		  .channels = channels, .zones = zones, .b = &b, .frames = frames },
+		{ .what = MEMCPY, .engine = engine, .coef = coef, .in_port = in_port,
+		  .channels = channels, .zones = zones, .b = &b, .frames = frames },
 	};
 	static double ns[NJOBS][RUNS_MAX];
 	double best[NJOBS];
@@ -317,13 +324,9 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			runs = atoi(argv[++i]);
-			if (runs < 1 || runs > RUNS_MAX)
-				usage();
+			runs = (int)bench_arg_long(argv[++i], "--runs", 1, RUNS_MAX);
 		} else if (strcmp(argv[i], "--run-ms") == 0 && i + 1 < argc) {
-			run_ns = atof(argv[++i]) * 1e6;
-			if (!(run_ns >= 1e5))
-				usage();
+			run_ns = bench_arg_double(argv[++i], "--run-ms", 0.1, 60000.0) * 1e6;
 		} else {
 			usage();
 		}

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/args.h"
+
 struct thru {
 	jack_client_t *client;
 	int ports;
@@ -102,10 +104,11 @@ int main(int argc, char **argv)
 	jack_status_t status;
 	char line[256];
 
-	if (argc != 4 || (t.ports = atoi(argv[3])) < 1) {
+	if (argc != 4) {
 		fprintf(stderr, "usage: jack_passthru SERVER CLIENT-NAME PORTS\n");
 		return 64;
 	}
+	t.ports = (int)bench_arg_long(argv[3], "PORTS", 1, 4096);
 	t.client = jack_client_open(argv[2], JackServerName | JackNoStartServer, &status,
 				    argv[1]);
 	if (!t.client) {

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/args.h"
+
 #define BATCH 32
 #define PACKETS 1000          /* distinct packets, reused in turn */
 #define PACKET_MAX 32
@@ -138,15 +140,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: osc_blast HOST PORT COUNT RATE SOURCES CHANNELS\n");
 		return 64;
 	}
-	long count = atol(argv[3]);
-	double rate = atof(argv[4]);
-	int nsrc = atoi(argv[5]), channels = atoi(argv[6]);
-	if (inet_pton(AF_INET, argv[1], &to.sin_addr) != 1 || count < 1 || rate < 0 ||
-	    nsrc < 1 || nsrc > 16 || channels < 1 || channels > 999) {
-		fprintf(stderr, "osc_blast: bad arguments\n");
+	long count = bench_arg_long(argv[3], "COUNT", 1, 1000000000L);
+	double rate = bench_arg_double(argv[4], "RATE", 0, 1e9);
+	int nsrc = (int)bench_arg_long(argv[5], "SOURCES", 1, 16);
+	int channels = (int)bench_arg_long(argv[6], "CHANNELS", 1, 999);
+	if (inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
+		fprintf(stderr, "osc_blast: HOST must be an IPv4 address; got \"%s\"\n", argv[1]);
 		return 64;
 	}
-	to.sin_port = htons((uint16_t)atoi(argv[2]));
+	to.sin_port = htons((uint16_t)bench_arg_long(argv[2], "PORT", 1, 65535));
 	for (int i = 0; i < PACKETS; i++)
 		build_packet(&packets[i], 1 + i % channels, -30.0f + (float)(i % 100) * 0.25f);
 

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/args.h"
+
 #define MAX_CLIENTS 256
 #define MAX_PIPELINE 1024
 
@@ -57,7 +59,7 @@ static int connect_to(const char *path)
 
 	if (fd < 0 || strlen(path) >= sizeof sa.sun_path)
 		return -1;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		close(fd);
 		return -1;
@@ -174,12 +176,12 @@ static char *join_words(int argc, char **argv)
 	line = calloc(1, len);
 	if (!line)
 		return NULL;
-	for (int i = 0; i < argc; i++) {
-		strcat(line, argv[i]);
-		strcat(line, i + 1 < argc ? " " : "\n");
-	}
+	size_t used = 0;
+	for (int i = 0; i < argc; i++)
+		used += (size_t)snprintf(line + used, len - used, "%s%s", argv[i],
+					 i + 1 < argc ? " " : "\n");
 	if (argc == 0)
-		strcpy(line, "ping\n");
+		snprintf(line, len, "ping\n");
 	return line;
 }
 
@@ -187,18 +189,17 @@ int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
 	struct conn conns[MAX_CLIENTS];
-	int nconn;
+	int nconn, status = 0;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: sock_bench SOCKET CLIENTS PIPELINE REQUESTS [COMMAND...]\n");
 		return 64;
 	}
-	nconn = atoi(argv[2]);
-	b.pipeline = atoi(argv[3]);
-	b.requests = atol(argv[4]);
+	nconn = (int)bench_arg_long(argv[2], "CLIENTS", 1, MAX_CLIENTS);
+	b.pipeline = (int)bench_arg_long(argv[3], "PIPELINE", 1, MAX_PIPELINE);
+	b.requests = bench_arg_long(argv[4], "REQUESTS", 1, 1000000000L);
 	b.line = join_words(argc - 5, argv + 5);
-	if (nconn < 1 || nconn > MAX_CLIENTS || b.pipeline < 1 || b.pipeline > MAX_PIPELINE ||
-	    b.requests < 1 || !b.line) {
+	if (!b.line) {
 		fprintf(stderr, "sock_bench: bad arguments\n");
 		return 64;
 	}
@@ -206,22 +207,29 @@ int main(int argc, char **argv)
 	b.batch_len = b.line_len * (size_t)b.pipeline;
 	b.batch = malloc(b.batch_len);
 	b.lat_ns = calloc((size_t)b.requests, sizeof *b.lat_ns);
-	if (!b.batch || !b.lat_ns)
+	if (!b.batch || !b.lat_ns) {
+		free(b.batch);
+		free(b.lat_ns);
+		free((char *)b.line);
 		return 70;
+	}
 	for (int i = 0; i < b.pipeline; i++)
 		memcpy(b.batch + (size_t)i * b.line_len, b.line, b.line_len);
 	for (int i = 0; i < nconn; i++) {
 		conns[i] = (struct conn){ .fd = connect_to(argv[1]) };
 		if (conns[i].fd < 0) {
 			perror("sock_bench: connect");
-			return 69;
+			status = 69;
+			nconn = i;
+			goto out;
 		}
 	}
 
 	uint64_t t0 = now_ns();
 	if (run(&b, conns, nconn) < 0) {
 		fprintf(stderr, "sock_bench: connection failed after %ld replies\n", b.done);
-		return 74;
+		status = 74;
+		goto out;
 	}
 	double secs = (double)(now_ns() - t0) / 1e9;
 
@@ -231,10 +239,11 @@ int main(int argc, char **argv)
 	       b.done, secs, (double)b.done / secs, pct_us(b.lat_ns, b.done, 0.50),
 	       pct_us(b.lat_ns, b.done, 0.99), pct_us(b.lat_ns, b.done, 0.999),
 	       pct_us(b.lat_ns, b.done, 1.0), b.errors);
+out:
 	for (int i = 0; i < nconn; i++)
 		close(conns[i].fd);
 	free(b.batch);
 	free(b.lat_ns);
 	free((char *)b.line);
-	return 0;
+	return status;
 }

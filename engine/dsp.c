@@ -223,7 +223,7 @@ static void dsp_mix_all(struct wm_ramp *coef, int channels, int zones,
 					x[k] = in[in_port[c0 + k % GROUP][k / GROUP]];
 					g[k] = rz[(size_t)(k % GROUP) * stride + (size_t)(k / GROUP)].cur;
 				}
-				mac4x2(out[2 * z], out[2 * z + 1], x, g, frames);
+				mac4x2(out[(size_t)2 * z], out[(size_t)2 * z + 1], x, g, frames);
 				continue;
 			}
 			for (int s = 0; s < 2; s++) {
