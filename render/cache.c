@@ -9,7 +9,9 @@
  * Blocking: every get, put or up, connect included, returns within about
  * timeout_ms in all: each socket call gets what is left of that deadline
  * (SO_RCVTIMEO/SO_SNDTIMEO through redisSetTimeout), so a SIGSTOPped server
- * costs one timeout, never a hang. A file hash reads the whole file once.
+ * costs one timeout, never a hang. A put's deadline also counts the time
+ * its bytes take at MIN_BYTES_PER_US: a 110 MiB SET took longer than the
+ * 200 ms default here and marked the cache down. A file hash reads the whole file once.
  * The process must ignore SIGPIPE (hiredis 0.14 writes with write()). */
 #include "render/cache.h"
 
@@ -30,6 +32,9 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define ARM_SLACK_US 5000
+/* The slowest transfer an operation is allowed: 50 MB/s, well under what
+ * Redis manages on one machine or a LAN. */
+#define MIN_BYTES_PER_US 50
 #define MEMO_SLOTS 256
 #define HASH_BLOCK (1u << 20)
 #define KEY_PREFIX_DATA "washmix:render:"
@@ -287,9 +292,11 @@ static long long remaining_us(const struct wm_cache *c)
 	return left > 0 ? left : 0;
 }
 
-static void start_operation(struct wm_cache *c)
+/* An operation that moves about bytes (0: a small command). */
+static void start_operation(struct wm_cache *c, size_t bytes)
 {
-	c->deadline_us = now_us() + (long long)c->timeout_ms * 1000;
+	c->deadline_us = now_us() + (long long)c->timeout_ms * 1000 +
+			 (long long)(bytes / MIN_BYTES_PER_US);
 }
 
 static redisContext *open_context(const struct wm_cache *c)
@@ -396,7 +403,7 @@ bool wm_cache_up(struct wm_cache *cache)
 {
 	if (!cache)
 		return false;
-	start_operation(cache);
+	start_operation(cache, 0);
 	if (ensure_connected(cache, NULL) != 0)
 		return false;
 	redisAppendCommand(cache->ctx, "PING");
@@ -525,7 +532,7 @@ static int cache_get(struct wm_cache *c, const char *key, void **data, size_t *l
 {
 	if (check_key(key, err) != 0)
 		return -1;
-	start_operation(c);
+	start_operation(c, 0);
 	if (ensure_connected(c, err) != 0)
 		return -1;
 	char data_key[KEY_MAX], meta_key[KEY_MAX];
@@ -676,7 +683,7 @@ static int read_put(struct wm_cache *c, int replies, struct wm_err *err)
 static int send_put(struct wm_cache *c, const char *data_key, const char *meta_key,
 		    const void *data, size_t len, const struct hset_args *a, struct wm_err *err)
 {
-	start_operation(c);
+	start_operation(c, len);
 	if (ensure_connected(c, err) != 0)
 		return -1;
 	int replies = append_put(c, data_key, meta_key, data, len, a);

@@ -361,6 +361,33 @@ START_TEST(killed_and_restarted)
 }
 END_TEST
 
+/* A 48 MiB put with a 20 ms timeout: the bytes take longer than that to
+ * move, but they move, so the put finishes (its deadline counts its bytes'
+ * time at 50 MB/s); read back through a cache with the default timeout. */
+START_TEST(large_put_outlasts_the_timeout)
+{
+	struct wm_proc *redis = start_redis();
+	struct wm_err err = { 0 };
+	struct wm_cache_config cfg = { .address = address, .max_entry_bytes = 64u << 20,
+				       .timeout_ms = 20 };
+	struct wm_cache *c = wm_cache_create(&cfg, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	char key[WM_CACHE_KEY_HEX];
+	key_for("large", key);
+	size_t n = 48u << 20;
+	unsigned char *bytes = binary(n);
+	long long t0 = wm_now_us();
+	put_ok(c, key, bytes, n, NULL);
+	printf("48 MiB put with a 20 ms timeout: %.1f ms\n", (wm_now_us() - t0) / 1000.0);
+	struct wm_cache *reader = make(0, 64u << 20);
+	assert_hit(reader, key, bytes, n);
+	free(bytes);
+	wm_cache_destroy(c);
+	wm_cache_destroy(reader);
+	stop_redis(redis);
+}
+END_TEST
+
 START_TEST(stopped_times_out)
 {
 	struct wm_proc *redis = start_redis();
@@ -384,13 +411,15 @@ START_TEST(stopped_times_out)
 	ck_assert_int_ge(t_get, (TIMEOUT_MS - 20) * 1000);
 
 	/* After the backoff a connect succeeds (the kernel's backlog) and the
-	 * 5 MiB write stalls: the timeout bounds it too. */
+	 * 5 MiB write stalls: no call waits longer than the timeout, and the
+	 * whole put ends within the timeout plus its bytes' time at 50 MB/s
+	 * (cache.c MIN_BYTES_PER_US), 105 ms here. */
 	wm_sleep_ms(150);
 	t0 = wm_now_us();
 	ck_assert_int_eq(wm_cache_put(c, key, bytes, n, NULL, &err), -1);
 	long long t_put = wm_now_us() - t0;
 	printf("stopped: 5 MiB put failed in %.1f ms (%s)\n", t_put / 1000.0, err.msg);
-	ck_assert_int_lt(t_put, (TIMEOUT_MS + 100) * 1000);
+	ck_assert_int_lt(t_put, (TIMEOUT_MS + 100) * 1000 + (long long)n / 50);
 	t0 = wm_now_us();
 	ck_assert(!wm_cache_up(c));
 	ck_assert_int_lt(wm_now_us() - t0, (TIMEOUT_MS + 100) * 1000);
@@ -450,6 +479,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, ttl_and_size_limit);
 	tcase_add_test(tc, down_at_start);
 	tcase_add_test(tc, killed_and_restarted);
+	tcase_add_test(tc, large_put_outlasts_the_timeout);
 	tcase_add_test(tc, stopped_times_out);
 	tcase_add_test(tc, tcp_address);
 	suite_add_tcase(s, tc);
