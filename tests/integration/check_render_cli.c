@@ -23,6 +23,7 @@
 
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/proc.h"
+#include "tests/support/media.h"
 #include "tests/support/suite.h"
 
 static char base[2048], state[2100], media[2100], renders[2100];
@@ -314,32 +315,6 @@ START_TEST(disk_full)
 }
 END_TEST
 
-/* A 16-bit mono WAV of `seconds` of silence at rate: a header, then a hole. */
-static void write_sparse_wav(const char *name, long seconds, uint32_t rate)
-{
-	char path[4096];
-	uint32_t data = (uint32_t)(seconds * rate * 2);
-	unsigned char h[44] = "RIFF....WAVEfmt ";
-	uint32_t v;
-
-	snprintf(path, sizeof path, "%s/%s", media, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-#define PUT32(o, x) (v = (x), h[o] = v & 255, h[o + 1] = (v >> 8) & 255, h[o + 2] = (v >> 16) & 255, h[o + 3] = v >> 24)
-	PUT32(4, 36 + data);
-	PUT32(16, 16);
-	h[20] = 1; h[21] = 0; h[22] = 1; h[23] = 0;      /* PCM, mono */
-	PUT32(24, rate);
-	PUT32(28, rate * 2);
-	h[32] = 2; h[33] = 0; h[34] = 16; h[35] = 0;     /* block align, bits */
-	memcpy(h + 36, "data", 4);
-	PUT32(40, data);
-#undef PUT32
-	ck_assert_int_eq(write(fd, h, sizeof h), (ssize_t)sizeof h);
-	ck_assert_int_eq(ftruncate(fd, (off_t)(44 + data)), 0);
-	close(fd);
-}
-
 /* VmRSS or VmHWM of a process, KiB; 0 once it is gone. */
 static long proc_kib(pid_t pid, const char *field)
 {
@@ -373,7 +348,9 @@ START_TEST(two_hours_of_8_inputs_in_flat_memory)
 	for (int i = 1; i <= 8; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "long%d.wav", i);
-		write_sparse_wav(name, seconds, rate);
+		char path[4200];
+		snprintf(path, sizeof path, "%s/%s", media, name);
+		wm_t_write_sparse_wav(path, seconds, rate);
 		len += (size_t)snprintf(json + len, sizeof json - len, "%s\"%d\":\"%s\"",
 					i > 1 ? "," : "", i, name);
 	}

@@ -715,6 +715,19 @@ END_TEST
  * health says cache down and degraded, and the control socket answers
  * meanwhile (it never waits on Redis). Then Redis returns, the cache comes
  * back by itself and a repeated render is a hit. */
+/* Redis back: the cache says ok again by itself, and a render stored
+ * after the restart is a hit the second time. */
+static void restart_redis_and_hit(struct wm_client *c, const char *out)
+{
+	start_redis();
+	ck_assert_msg(wait_cache(c, "ok", 8000), "the cache did not come back within 8 s");
+	json_decref(render_wait(c, request(out, "voice.wav"), "done"));
+	json_t *job = render_wait(c, request(out, "voice.wav"), "done");
+	ck_assert_msg(json_is_true(json_object_get(job, "cached")),
+		      "not stored after the restart: %s", wm_t_json_str(job));
+	json_decref(job);
+}
+
 START_TEST(test_redis_killed_mid_job)
 {
 	struct wm_client *c = wm_client_connect(wd.sock, 2000);
@@ -755,13 +768,7 @@ START_TEST(test_redis_killed_mid_job)
 		      wm_t_json_str(h));
 	ck_assert_str_eq(wm_t_strval(json_object_get(h, "status")), "degraded");
 	json_decref(h);
-	start_redis();
-	ck_assert_msg(wait_cache(c, "ok", 8000), "the cache did not come back within 8 s");
-	json_decref(render_wait(c, request("again.wav", "voice.wav"), "done"));
-	json_t *job = render_wait(c, request("again.wav", "voice.wav"), "done");
-	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "not a hit: %s",
-		      wm_t_json_str(job));
-	json_decref(job);
+	restart_redis_and_hit(c, "again.wav");
 	wm_client_close(c);
 }
 END_TEST
@@ -780,13 +787,7 @@ START_TEST(test_redis_down_and_back)
 		      wm_t_json_str(h));
 	ck_assert_str_eq(wm_t_strval(json_object_get(h, "status")), "degraded");
 	json_decref(h);
-	start_redis();
-	ck_assert_msg(wait_cache(c, "ok", 8000), "the cache did not come back within 8 s");
-	json_decref(render_wait(c, request("back.wav", "voice.wav"), "done"));
-	job = render_wait(c, request("back.wav", "voice.wav"), "done");
-	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "not stored after restart: %s",
-		      wm_t_json_str(job));
-	json_decref(job);
+	restart_redis_and_hit(c, "back.wav");
 	json_t *st = wm_t_assert_ok(wm_t_request(c, "stats"), "stats");
 	printf("stats render: %s\n", wm_t_json_str(json_object_get(st, "render")));
 	json_decref(st);

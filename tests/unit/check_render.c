@@ -26,6 +26,7 @@
 #include "render/render.h"
 
 #include "tests/support/proc.h"
+#include "tests/support/media.h"
 #include "tests/support/suite.h"
 
 #define RATE 48000
@@ -492,32 +493,6 @@ START_TEST(cancel_removes_output)
 }
 END_TEST
 
-/* A 16-bit mono WAV of `seconds` of silence: a header, then a hole. */
-static void write_sparse_wav(const char *rel, long seconds)
-{
-	char path[8192];
-	uint32_t data = (uint32_t)(seconds * RATE * 2);
-	unsigned char h[44] = "RIFF....WAVEfmt ";
-	uint32_t v;
-
-	snprintf(path, sizeof path, "%s/%s", media, rel);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-#define PUT32(o, x) (v = (x), h[o] = v & 255, h[o + 1] = (v >> 8) & 255, h[o + 2] = (v >> 16) & 255, h[o + 3] = v >> 24)
-	PUT32(4, 36 + data);
-	PUT32(16, 16);
-	h[20] = 1; h[21] = 0; h[22] = 1; h[23] = 0;      /* PCM, mono */
-	PUT32(24, RATE);
-	PUT32(28, RATE * 2);
-	h[32] = 2; h[33] = 0; h[34] = 16; h[35] = 0;     /* block align, bits */
-	memcpy(h + 36, "data", 4);
-	PUT32(40, data);
-#undef PUT32
-	ck_assert_int_eq(write(fd, h, sizeof h), (ssize_t)sizeof h);
-	ck_assert_int_eq(ftruncate(fd, (off_t)(44 + data)), 0);
-	close(fd);
-}
-
 #ifndef WASHMIX_SANITIZE
 static long rss_kib(void)
 {
@@ -578,8 +553,11 @@ START_TEST(long_render_flat_memory)
 	pthread_t t;
 	const long minutes = 20;
 
-	write_sparse_wav("bed.wav", minutes * 60);
-	write_sparse_wav("voice.wav", minutes * 60);
+	char path[8192];
+	snprintf(path, sizeof path, "%s/bed.wav", media);
+	wm_t_write_sparse_wav(path, minutes * 60, RATE);
+	snprintf(path, sizeof path, "%s/voice.wav", media);
+	wm_t_write_sparse_wav(path, minutes * 60, RATE);
 	ck_assert_int_eq(pthread_create(&t, NULL, watch_rss, &w), 0);
 	int rc = render("{\"inputs\":{\"1\":\"bed.wav\",\"2\":\"voice.wav\"},\"loudness\":null,"
 			"\"output\":{\"file\":\"long.flac\"}}", &res, &err, NULL, &w.progress);

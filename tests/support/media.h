@@ -1,0 +1,13 @@
+/* media.h - audio files the render and player tests need without
+ * writing them sample by sample. The test's own thread. */
+#ifndef WM_T_MEDIA_H
+#define WM_T_MEDIA_H
+
+#include <stdint.h>
+
+/* path: a 16-bit mono WAV of `seconds` of silence at rate, written as a
+ * header and a hole (a sparse file: hours cost no disk). Fails the test
+ * when it cannot be written. */
+void wm_t_write_sparse_wav(const char *path, long seconds, uint32_t rate);
+
+#endif
