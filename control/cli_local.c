@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/io.h"
+
 #define ANSWER_MAX ((size_t)64 * 1024)
 
 extern char **environ;
@@ -47,20 +49,6 @@ static void find_washmixd(char *path, size_t size)
 	snprintf(path, size, "%s/../daemon/washmixd", self);
 	if (access(path, X_OK) != 0)
 		path[0] = '\0';
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Everything the child prints, up to ANSWER_MAX bytes; the rest is drained. */
@@ -160,7 +148,7 @@ json_t *wm_cli_local_render(const char *json, char *const extra[], int nextra)
 		goto done;
 	/* A child that dies before reading must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	if (write_all(in[1], json, strlen(json)) < 0)
+	if (wm_write_all(in[1], json, strlen(json)) < 0)
 		fprintf(stderr, "washmix: washmixd did not take the request: %s\n",
 			strerror(errno));
 	close(in[1]);

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/io.h"
+
 #define FILE_MAX ((size_t)1024 * 1024)  /* bytes; larger files are refused */
 #define DIR_MODE 0750
 #define FILE_MODE 0640
@@ -283,25 +285,6 @@ const char *wm_store_dir(const struct wm_store *store)
 
 /* ---- atomic write ---- */
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {           /* not for regular files; never spin */
-			errno = EIO;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A temp file of our pid can only be left by our own failed unlink or by a
  * dead process that had the same pid: it is ours to replace. */
 static int open_temp(int dir_fd, const char *temp)
@@ -335,7 +318,7 @@ static int atomic_write(const struct wm_store *s, const struct file *f, const ch
 	int fd = open_temp(f->dir_fd, temp);
 	if (fd < 0)
 		return save_failed(s, f, "creating the temp file", errno, err);
-	if (write_all(fd, data, len) < 0) {
+	if (wm_write_all(fd, data, len) < 0) {
 		step = "write";
 		goto out_close;
 	}

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "engine/params.h"
 #include "presets/scene.h"
@@ -103,19 +104,6 @@ static int open_out_dir(struct wm_jobs *jobs, const char *rel, const char **base
 				    "render folder", err);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write cached bytes as the output: O_EXCL temp file, fsync, rename. */
 static int write_output(struct wm_jobs *jobs, const struct wm_job_slot *s, const void *data,
 			size_t len, struct wm_err *err)
@@ -129,7 +117,7 @@ static int write_output(struct wm_jobs *jobs, const struct wm_job_slot *s, const
 	snprintf(tmp, sizeof tmp, ".%s.tmp-%d-%llu", base, (int)getpid(),
 		 (unsigned long long)s->info.id);
 	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	int rc = fd < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int rc = fd < 0 || wm_write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
 	if (rc < 0)
 		wm_err_set(err, WM_E_IO, "cannot write %s in the render folder: %s",
 			   s->req->out_file, strerror(errno));
