@@ -202,6 +202,24 @@ wm_jack_running() {
 # background, wait until it answers, and remember its PID. jackd2 runs as root
 # without any special environment with --no-realtime; JACK_NO_AUDIO_RESERVATION
 # keeps it off D-Bus device reservation (there is no session bus here).
+# JACK2 keeps its servers in /dev/shm/jack-shm-registry, 8 slots; a jackd
+# that was killed leaves its slot taken until a server of the same name
+# starts again, so private test servers (named by pid) slowly fill it and
+# every new one fails "Too many servers already active". With no jackd
+# running at all, every JACK file of ours in /dev/shm is such a leftover.
+wm_clear_stale_jack_shm() {
+	local f
+	if ! wm_have pgrep || pgrep -x jackd >/dev/null 2>&1; then
+		return 0
+	fi
+	for f in /dev/shm/jack-shm-registry /dev/shm/jack-"$(id -u)"-* /dev/shm/jack_sem."$(id -u)"_* \
+		/dev/shm/jack_*_[0-9]*_[0-9]*; do
+		if [[ -O $f && ! -d $f ]]; then
+			rm -f -- "$f"
+		fi
+	done
+}
+
 wm_start_jackd() {
 	local name=$1 waited=0 limit
 	wm_have jackd || wm_die "jackd not found (apt-get install jackd2)"
@@ -214,6 +232,7 @@ wm_start_jackd() {
 		wm_err "a JACK server named '$name' is already running; not starting another"
 		return 1
 	fi
+	wm_clear_stale_jack_shm
 	wm_tmpdir
 	WM_JACKD_LOG="$WM_TMP/jackd-$name.log"
 	JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$name" \
