@@ -10,9 +10,12 @@
  * timeout_ms in all: each socket call gets what is left of that deadline
  * (SO_RCVTIMEO/SO_SNDTIMEO through redisSetTimeout), so a SIGSTOPped server
  * costs one timeout, never a hang. An operation that moves many bytes also
- * gets their time at MIN_BYTES_PER_US: a put from the start, a get as its
- * reply arrives (a 110 MiB SET, and a 48 MiB GET under the sanitizers,
- * took longer than the 200 ms default and marked the cache down). A file hash reads the whole file once.
+ * gets their time at MIN_BYTES_PER_US, known up front: a put's from its
+ * size, a get's from a STRLEN first (a 110 MiB SET, and a 48 MiB GET under
+ * load, took longer than the 200 ms default and marked the cache down;
+ * Redis builds a whole reply before its first byte leaves, so allowing
+ * time only as bytes arrive was not enough). A file hash reads the whole
+ * file once.
  * The process must ignore SIGPIPE (hiredis 0.14 writes with write()). */
 #include "render/cache.h"
 
@@ -393,14 +396,10 @@ static redisReply *next_reply(struct wm_cache *c, const char *what, struct wm_er
 			return reply;
 		if (arm_timeout(c, what, err) != 0)
 			return NULL;
-		size_t before = c->ctx->reader->len;
 		if (redisBufferRead(c->ctx) != REDIS_OK) {
 			io_failed(c, what, err);
 			return NULL;
 		}
-		/* A large reply that keeps arriving earns its bytes' time. */
-		size_t got = c->ctx->reader->len > before ? c->ctx->reader->len - before : 0;
-		c->deadline_us += (long long)(got / MIN_BYTES_PER_US);
 	}
 }
 
@@ -532,6 +531,22 @@ static int get_replies(struct wm_cache *c, redisReply *data, redisReply *meta, v
 	return take_hit(c, data, meta, out, len, meta_json, err);
 }
 
+/* The length of the string under data_key (0 when there is none or it is
+ * not a string: the GET that follows reports those); -1 when the
+ * connection failed. */
+static long long stored_length(struct wm_cache *c, const char *data_key, struct wm_err *err)
+{
+	redisAppendCommand(c->ctx, "STRLEN %s", data_key);
+	if (flush_commands(c, "STRLEN", err) != 0)
+		return -1;
+	redisReply *r = next_reply(c, "STRLEN", err);
+	if (!r)
+		return -1;
+	long long bytes = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? r->integer : 0;
+	freeReplyObject(r);
+	return bytes;
+}
+
 static int cache_get(struct wm_cache *c, const char *key, void **data, size_t *len,
 		     char **meta_json, struct wm_err *err)
 {
@@ -542,6 +557,12 @@ static int cache_get(struct wm_cache *c, const char *key, void **data, size_t *l
 		return -1;
 	char data_key[KEY_MAX], meta_key[KEY_MAX];
 	redis_keys(key, data_key, meta_key);
+	long long bytes = stored_length(c, data_key, err);
+	if (bytes < 0)
+		return -1;
+	/* Redis builds the whole reply before its first byte leaves, so a
+	 * large hit needs its bytes' time before anything arrives. */
+	start_operation(c, (size_t)bytes);
 	redisAppendCommand(c->ctx, "GET %s", data_key);
 	redisAppendCommand(c->ctx, "HGETALL %s", meta_key);
 	if (flush_commands(c, "GET", err) != 0)
