@@ -32,6 +32,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/proc.h"
+#include "tests/support/rtguard_run.h"
 #include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
 
@@ -474,9 +475,15 @@ static char *trace_daemon(const char *strace)
 	notes_open(&n);
 	snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", n.path);
 	const char *env[] = { notify, "WATCHDOG_USEC=1000000", NULL };
-	const char *argv[] = { strace, "-f", "-qq", "-o", trace, wm_daemon_binary(),
-			       "--socket", sock, "--state-dir", state, "--osc-port", "0",
-			       "--redis", "none", "--jack-client", client, wm_t_root_flag(), NULL };
+	const char *argv[32] = { strace, "-f", "-qq", "-o", trace };
+	int k = wm_t_rtguard_launcher_args(argv, 5, 32);
+	const char *rest[] = { wm_daemon_binary(), "--socket", sock, "--state-dir", state,
+			       "--osc-port", "0", "--redis", "none", "--jack-client", client,
+			       wm_t_root_flag(), NULL };
+	for (int i = 0; rest[i]; i++)
+		argv[k++] = rest[i];
+	argv[k] = NULL;
+	long log_from = wm_t_log_size(log);
 	struct wm_proc *p = wm_proc_spawn(argv, env, log, log, why, sizeof why);
 	ck_assert_msg(p, "cannot start strace: %s", why);
 	struct wm_client *c = wm_client_connect(sock, 10000);
@@ -498,6 +505,7 @@ static char *trace_daemon(const char *strace)
 	int status;
 	ck_assert_msg(wm_proc_wait(p, 10000, &status) == 0, "washmixd under strace did not stop");
 	wm_proc_release(p);
+	wm_t_rtguard_check(log, log_from, WM_T_RTG_EXITED_LIVE, "washmixd under strace");
 	return wm_file_read(trace, NULL);
 }
 
@@ -550,6 +558,7 @@ struct activated {
 	char dir[PATH_MAX];
 	char sock[108];
 	char log[PATH_MAX + 16];
+	long log_from;
 	struct wm_proc *proc;
 };
 
@@ -566,10 +575,11 @@ static void activate(struct activated *a, const char *tool, bool datagram)
 	char state[PATH_MAX + 16], client[64];
 	snprintf(state, sizeof state, "%s/state", a->dir);
 	snprintf(client, sizeof client, "washmix-act-%d-%d", (int)getpid(), n);
-	const char *argv[32] = { tool, "-l", a->sock };
+	const char *argv[40] = { tool, "-l", a->sock };
 	int k = 3;
 	if (datagram)
 		argv[k++] = "--datagram";
+	k = wm_t_rtguard_launcher_args(argv, k, 40);
 	const char *rest[] = { "-E", "JACK_DEFAULT_SERVER", "-E", "LOG_LEVEL=debug",
 			       wm_daemon_binary(), "--socket", a->sock, "--state-dir", state,
 			       "--osc-port", "0", "--redis", "none", "--jack-client", client,
@@ -578,6 +588,7 @@ static void activate(struct activated *a, const char *tool, bool datagram)
 		argv[k++] = rest[i];
 	argv[k] = NULL;
 	char why[256];
+	a->log_from = wm_t_log_size(a->log);
 	a->proc = wm_proc_spawn(argv, NULL, a->log, a->log, why, sizeof why);
 	ck_assert_msg(a->proc, "cannot start %s: %s", tool, why);
 	struct stat st;
@@ -623,6 +634,7 @@ START_TEST(test_socket_activation)
 	ck_assert_int_eq(wm_proc_stop(a.proc, SIGTERM, 5000, &status), 0);
 	wm_proc_release(a.proc);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	wm_t_rtguard_check(a.log, a.log_from, WM_T_RTG_EXITED_LIVE, "socket-activated washmixd");
 	/* The socket is systemd's (RemoveOnStop= decides): washmixd leaves it. */
 	struct stat st;
 	ck_assert_msg(lstat(a.sock, &st) == 0, "washmixd removed %s, which systemd owns", a.sock);
@@ -654,6 +666,7 @@ START_TEST(test_socket_activation_refuses_a_datagram_socket)
 	ck_assert_msg(log && strstr(log, "not a listening Unix stream socket"),
 		      "the error should say what was wrong; log:\n%s", log ? log : "");
 	free(log);
+	wm_t_rtguard_check(a.log, a.log_from, WM_T_RTG_EXITED, "socket-activated washmixd");
 }
 END_TEST
 

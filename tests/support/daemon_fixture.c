@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tests/support/audiocheck.h"
+#include "tests/support/rtguard_run.h"
 #include "tests/support/sockclient.h"
 
 #define LOG_TAIL_BYTES 3000
@@ -124,7 +125,7 @@ static void start_in_dir(struct wm_daemon *d, int channels, int zones, const cha
 	const char *argv[64];
 	char ch[16], zo[16], state[PATH_MAX + 32], home[PATH_MAX + 16], err[1024],
 	     status[96];
-	const char *env[] = { "LOG_LEVEL=debug", state, home, NULL };
+	const char *env[8] = { "LOG_LEVEL=debug", state, home, NULL };
 	int n = 0;
 	json_t *h;
 
@@ -165,6 +166,8 @@ static void start_in_dir(struct wm_daemon *d, int channels, int zones, const cha
 	for (int i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
+	wm_t_rtguard_env(env, 3, 8);
+	d->log_from = wm_t_log_size(d->log);
 
 	d->proc = wm_proc_spawn(argv, env, d->log, d->log, err, sizeof err);
 	if (!d->proc)
@@ -222,6 +225,7 @@ void wm_t_daemon_kill(struct wm_daemon *d)
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		      "washmixd (%s) was not killed by SIGKILL: wait status 0x%x", d->sock,
 		      (unsigned)status);
+	wm_t_rtguard_check(d->log, d->log_from, WM_T_RTG_KILLED, "washmixd (killed)");
 }
 
 void wm_t_daemon_alive(struct wm_daemon *d, const char *after)
@@ -256,6 +260,7 @@ void wm_t_daemon_stop(struct wm_daemon *d)
 		fail_with_log(d, "SIGTERM: exit status %s, want exit 0", status_s);
 	if (lstat(d->sock, &st) == 0)
 		fail_with_log(d, "exited but left its socket file %s behind", d->sock);
+	wm_t_rtguard_check(d->log, d->log_from, WM_T_RTG_EXITED_LIVE, "washmixd");
 }
 
 void wm_t_connect_zones(struct wm_src *s, const struct wm_daemon *d, struct wm_sink *k,

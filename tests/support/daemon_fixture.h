@@ -17,6 +17,11 @@
  * `ctest -j2`) steal each other's socket and one open fails. Tests name the
  * daemon's ports with wm_daemon_port().
  *
+ * Under the realtime checker (WASHMIX_TEST_RTGUARD, see rtguard_run.h) the
+ * daemon gets librtguard preloaded, and stopping or killing it fails the
+ * test when its log reports a realtime violation, or (on a clean stop) when
+ * the library's exit line is missing or shows no process cycle.
+ *
  * Ready means: the socket accepts, and `health` answers ok with
  * "jack":{"connected":true,...} (within 10 s). Every failure message ends
  * with the tail of the daemon's log. */
@@ -43,6 +48,7 @@ struct wm_daemon {
 	char dir[PATH_MAX];     /* private directory of this instance */
 	char sock[108];         /* DIR/control.sock */
 	char log[PATH_MAX];     /* DIR/washmixd.log (stdout and stderr) */
+	long log_from;          /* the log's size when this run started */
 	char path[PATH_MAX];    /* the binary */
 	char client[64];        /* its JACK client name */
 	int channels, zones;
