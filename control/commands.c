@@ -269,9 +269,11 @@ static const struct wm_command table[] = {
 	{ "cancel", 1, 1, wm_cmd_cancel, "cancel ID",
 	  "cancel a queued or running render job (a partial output is removed)" },
 #ifdef WASHMIX_TEST_HOOKS
-	{ "debug", 2, 2, wm_cmd_debug, "debug stall-engine|stall-control MS",
+	{ "debug", 2, 2, wm_cmd_debug,
+	  "debug stall-engine|stall-control MS | debug rt-violate malloc|lock",
 	  "test builds only: stall the JACK process callback or the control loop for MS "
-	  "(at most 10000), to test the watchdog" },
+	  "(at most 10000), to test the watchdog; or make the next process cycle "
+	  "allocate or lock a mutex, to test the realtime checker" },
 #endif
 	{ "describe", 0, 1, cmd_describe, "describe [PATH|PREFIX]",
 	  "type, unit, range and default of the parameters under PREFIX" },

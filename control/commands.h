@@ -73,12 +73,16 @@ struct wm_render_ops {
 
 /* Test hooks, reached by the `debug` verb (compiled in only with
  * WASHMIX_TEST_HOOKS): stall the JACK process callback or the control loop
- * for ms, so tests can watch the watchdog react. stall is NULL unless the
+ * for ms, so tests can watch the watchdog react; or make the next process
+ * cycle break the realtime rules once (allocate, or lock a mutex), so the
+ * realtime checker's tests can see it caught. The ops are NULL unless the
  * daemon switched them on (WASHMIX_TEST_HOOKS=1 in its environment). */
 enum wm_stall_target { WM_STALL_ENGINE, WM_STALL_CONTROL };
+enum wm_rt_violation { WM_RT_VIOLATE_MALLOC = 1, WM_RT_VIOLATE_LOCK };
 #define WM_DEBUG_STALL_MAX_MS 10000
 struct wm_debug_ops {
 	int (*stall)(void *arg, enum wm_stall_target target, unsigned ms, struct wm_err *err);
+	int (*rt_violate)(void *arg, enum wm_rt_violation what, struct wm_err *err);
 	void *arg;
 };
 
@@ -150,7 +154,8 @@ int wm_cmd_cancel(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t
 		  struct wm_err *err);
 
 #ifdef WASHMIX_TEST_HOOKS
-/* `debug stall-engine|stall-control MS` (cmd_debug.c). */
+/* `debug stall-engine|stall-control MS`, `debug rt-violate malloc|lock`
+ * (cmd_debug.c). */
 int wm_cmd_debug(const struct wm_cmd_ctx *ctx, const struct wm_words *w, json_t *reply,
 		 struct wm_err *err);
 #endif

@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <jack/jack.h>
+#ifdef WASHMIX_TEST_HOOKS
+#include <pthread.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,9 @@ struct wm_jack {
 	atomic_uint_fast64_t heartbeat;    /* process cycles completed, across reconnects */
 #ifdef WASHMIX_TEST_HOOKS
 	atomic_uint stall_ms;              /* test hook: the next cycle spins this long */
+	atomic_uint rt_violate;            /* test hook: enum wm_rt_violation, or 0 */
+	void *_Atomic rt_violate_sink;     /* what the malloc hook allocated */
+	pthread_mutex_t rt_violate_mutex;  /* what the lock hook locks */
 #endif
 	uint32_t sample_rate;
 	uint64_t reconnects;
@@ -79,6 +85,21 @@ static void stall_rt(struct wm_jack *j)
 	while (jack_get_time() < until)
 		;
 }
+
+/* Test hook: break the realtime rules once, on purpose. The pointer goes
+ * into the struct, or the compiler would delete the malloc. */
+static void violate_rt(struct wm_jack *j)
+{
+	if (!atomic_load_explicit(&j->rt_violate, memory_order_relaxed))
+		return;
+	unsigned what = atomic_exchange_explicit(&j->rt_violate, 0, memory_order_acquire);
+	if (what == WM_RT_VIOLATE_MALLOC) {
+		atomic_store_explicit(&j->rt_violate_sink, malloc(64), memory_order_release);
+	} else if (what == WM_RT_VIOLATE_LOCK) {
+		pthread_mutex_lock(&j->rt_violate_mutex);
+		pthread_mutex_unlock(&j->rt_violate_mutex);
+	}
+}
 #endif
 
 static int process_rt(jack_nframes_t frames, void *arg)
@@ -108,6 +129,7 @@ static int process_rt(jack_nframes_t frames, void *arg)
 	}
 #ifdef WASHMIX_TEST_HOOKS
 	stall_rt(j); /* inside the timed part: a stuck DSP is engine time */
+	violate_rt(j);
 #endif
 	unsigned used = (unsigned)(jack_get_time() - start);
 	atomic_store_explicit(&j->callback_usecs, used, memory_order_relaxed);
@@ -204,6 +226,9 @@ struct wm_jack *wm_jack_create(const struct wm_jack_config *config, struct wm_er
 		free(j);
 		return NULL;
 	}
+#ifdef WASHMIX_TEST_HOOKS
+	pthread_mutex_init(&j->rt_violate_mutex, NULL);
+#endif
 	jack_set_error_function(jack_lib_error);
 	jack_set_info_function(jack_lib_info);
 	return j;
@@ -214,6 +239,10 @@ void wm_jack_destroy(struct wm_jack *j)
 	if (!j)
 		return;
 	close(j->lost_fd);
+#ifdef WASHMIX_TEST_HOOKS
+	free(atomic_load(&j->rt_violate_sink));
+	pthread_mutex_destroy(&j->rt_violate_mutex);
+#endif
 	free(j);
 }
 
@@ -482,6 +511,16 @@ int wm_jack_stall_engine(struct wm_jack *j, unsigned ms, struct wm_err *err)
 		return wm_err_set(err, WM_E_OUT_OF_RANGE, "a stall may last 0..%d ms; got %u",
 				  WM_JACK_STALL_MAX_MS, ms);
 	atomic_store_explicit(&j->stall_ms, ms, memory_order_relaxed);
+	return 0;
+}
+
+int wm_jack_rt_violate(struct wm_jack *j, enum wm_rt_violation what, struct wm_err *err)
+{
+	if (!j->client)
+		return wm_err_set(err, WM_E_UNAVAILABLE, "the engine is not running (JACK is down)");
+	/* The last cycle's allocation, if any; a new one replaces it. */
+	free(atomic_exchange(&j->rt_violate_sink, NULL));
+	atomic_store_explicit(&j->rt_violate, (unsigned)what, memory_order_release);
 	return 0;
 }
 #endif

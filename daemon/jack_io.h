@@ -84,10 +84,16 @@ struct wm_players *wm_jack_players(const struct wm_jack *jack);
 uint64_t wm_jack_heartbeat(const struct wm_jack *jack);
 
 #ifdef WASHMIX_TEST_HOOKS
+#include "control/commands.h"
+
 #define WM_JACK_STALL_MAX_MS 10000
 /* Test hook: the next process cycle spins for ms (at most
  * WM_JACK_STALL_MAX_MS) before it returns, as a stuck DSP would. */
 int wm_jack_stall_engine(struct wm_jack *jack, unsigned ms, struct wm_err *err);
+/* Test hook: the next process cycle allocates 64 bytes (kept until the
+ * next call or destroy) or locks and unlocks a mutex nobody else holds:
+ * something the realtime checker must catch. */
+int wm_jack_rt_violate(struct wm_jack *jack, enum wm_rt_violation what, struct wm_err *err);
 #endif
 
 #endif

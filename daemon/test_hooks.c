@@ -1,4 +1,5 @@
-/* test_hooks.c - stalls on purpose, for the watchdog tests (see
+/* test_hooks.c - stalls on purpose, for the watchdog tests, and realtime
+ * violations on purpose, for the realtime checker's tests (see
  * test_hooks.h). Control thread. */
 #include "daemon/test_hooks.h"
 
@@ -31,14 +32,20 @@ static int stall(void *arg, enum wm_stall_target target, unsigned ms, struct wm_
 	return 0;
 }
 
+static int rt_violate(void *arg, enum wm_rt_violation what, struct wm_err *err)
+{
+	wm_warn("debug.rt_violate", "what=%s", what == WM_RT_VIOLATE_MALLOC ? "malloc" : "lock");
+	return wm_jack_rt_violate(arg, what, err);
+}
+
 struct wm_debug_ops wm_test_hooks_ops(struct wm_jack *jack)
 {
 	const char *on = getenv("WASHMIX_TEST_HOOKS");
 	if (!on || strcmp(on, "1") != 0)
 		return (struct wm_debug_ops){ 0 };
 	wm_warn("debug.hooks", "msg=\"test hooks are on (WASHMIX_TEST_HOOKS=1): clients may "
-		"stall the engine and the control loop\"");
-	return (struct wm_debug_ops){ .stall = stall, .arg = jack };
+		"stall the engine and the control loop, and make the engine allocate or lock\"");
+	return (struct wm_debug_ops){ .stall = stall, .rt_violate = rt_violate, .arg = jack };
 }
 
 #else
