@@ -162,6 +162,9 @@ void wm_t_rtguard_check(const char *path, long from, enum wm_t_rtguard_end end,
 
 	if (!problem)
 		return;
+	/* Also on stderr: Check drops the message of a failure in an unchecked
+	 * fixture (where most daemons are stopped) and just exits. */
+	fprintf(stderr, "%s (log %s): %s\n", who, path, problem);
 	ck_abort_msg("%s (log %s): %s", who, path, problem);
 	free(problem);
 }
