@@ -19,7 +19,7 @@
 	do {                                         \
 		va_list ap_;                         \
 		va_start(ap_, last);                 \
-		mode = (mode_t)va_arg(ap_, unsigned); \
+		(mode) = (mode_t)va_arg(ap_, unsigned); \
 		va_end(ap_);                         \
 	} while (0)
 
