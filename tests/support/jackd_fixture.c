@@ -5,10 +5,12 @@
  * jackd has exited (its log tail then says why). The probe client is closed
  * at once, so a process forked afterwards (a Check test child) starts with
  * libjack's global state torn down. Runs on the test thread. */
+#define _GNU_SOURCE /* program_invocation_short_name */
 #include "tests/support/jackd_fixture.h"
 
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jack/jack.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,7 +90,15 @@ static int spawn_and_wait(struct wm_jackd *j, char *err, size_t errlen)
 int wm_jackd_start(struct wm_jackd *j, const char *dir, char *err, size_t errlen)
 {
 	memset(j, 0, sizeof *j);
-	snprintf(j->name, sizeof j->name, "wmtest-%d-%d", (int)getpid(), ++counter);
+	/* Named after the test binary, not its PID: JACK's registry has 8
+	 * server slots and frees a killed server's slot only when a server
+	 * of the same name registers, so the restart tests would otherwise
+	 * leak a slot per run. A name still in use gets the PID added. */
+	snprintf(j->name, sizeof j->name, "wmt-%.40s-%d", program_invocation_short_name,
+		 ++counter);
+	if (wm_jackd_ping(j->name, NULL, 0) == 0)
+		snprintf(j->name, sizeof j->name, "wmt-%.40s-%d-%d", program_invocation_short_name,
+			 counter, (int)getpid());
 	snprintf(j->log, sizeof j->log, "%s/jackd-%s.log", dir, j->name);
 	setenv("JACK_DEFAULT_SERVER", j->name, 1);
 	setenv("JACK_NO_START_SERVER", "1", 1);
