@@ -195,7 +195,7 @@ static void fill_stats(void *arg, json_t *r)
 	struct wm_sock_stats ss;
 	wm_sock_get_stats(d->sock, &ss);
 	json_object_set_new(r, "control",
-			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 				      "clients", ss.clients, "subscribers", ss.subscribers,
 				      "accepted", (json_int_t)ss.accepted, "refused_busy",
 				      (json_int_t)ss.refused_busy, "requests",
@@ -203,7 +203,8 @@ static void fill_stats(void *arg, json_t *r)
 				      "events_dropped", (json_int_t)ss.events_dropped,
 				      "paused", (json_int_t)ss.paused, "refused_allow",
 				      (json_int_t)ss.refused_allow, "rate_limited",
-				      (json_int_t)ss.rate_limited));
+				      (json_int_t)ss.rate_limited, "line_timeouts",
+				      (json_int_t)ss.line_timeouts));
 	if (d->osc) {
 		struct wm_osc_stats os;
 		wm_osc_get_stats(d->osc, &os);
@@ -624,6 +625,7 @@ static struct wm_sock *open_control_socket(struct daemon *d, struct wm_err *err)
 		wm_info("sock.activated", "fd=%d path=\"%s\" msg=\"control socket taken from "
 			"systemd\"", fd, path);
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
+				     .line_timeout_s = c->line_timeout_s,
 				     .mode = c->socket_mode, .listen_fd = fd,
 				     .set_group = c->socket_set_group, .group = c->socket_gid,
 				     .access = { .allow = c->socket_allow, .rate = c->socket_rate,
