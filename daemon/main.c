@@ -76,6 +76,7 @@ struct daemon {
 	uint32_t meter_seq;
 	uint32_t published_seq;
 	bool have_meters;
+	char live_error[WM_ERR_MSG_MAX];   /* why the last live.json write failed; "" */
 };
 
 static const char *health_status(struct daemon *d, const struct wm_jack_status *js)
@@ -90,6 +91,26 @@ static const char *health_status(struct daemon *d, const struct wm_jack_status *
 static json_t *subsystem(const char *state, const char *detail)
 {
 	return json_pack("{s:s, s:s}", "state", state, "detail", detail);
+}
+
+/* The state folder's subsystem: "read_only" or "error" when scenes and the
+ * live state cannot be written (one access(2) per health request, so a
+ * folder remounted read-only shows at once), else "ok". */
+static const char *state_health(struct daemon *d, char *detail, size_t len)
+{
+	const char *dir = wm_store_dir(d->store);
+	if (access(dir, W_OK) != 0) {
+		int e = errno;
+		snprintf(detail, len, "%s: %s; scene saves and the live state are refused", dir,
+			 strerror(e));
+		return e == EROFS ? "read_only" : "error";
+	}
+	if (d->live_error[0]) {
+		snprintf(detail, len, "the live state was not saved: %s", d->live_error);
+		return "error";
+	}
+	snprintf(detail, len, "%s", dir);
+	return "ok";
 }
 
 static void fill_health(void *arg, json_t *r)
@@ -145,7 +166,11 @@ static void fill_health(void *arg, json_t *r)
 	}
 	wm_player_hub_health(&d->players, subs);
 	/* Redis down costs only the cache: degraded, not down. */
-	if (wm_render_hub_health(&d->render, subs) && strcmp(status, "ok") == 0)
+	bool degraded = wm_render_hub_health(&d->render, subs);
+	const char *state = state_health(d, detail, sizeof detail);
+	json_object_set_new(subs, "state", subsystem(state, detail));
+	/* A lost cache or an unwritable state folder: degraded, not down. */
+	if ((degraded || strcmp(state, "ok") != 0) && strcmp(status, "ok") == 0)
 		json_object_set_new(r, "status", json_string("degraded"));
 	json_object_set_new(r, "subsystems", subs);
 }
@@ -258,9 +283,11 @@ static void save_live(struct daemon *d)
 	d->live_saved_ms = wm_loop_now_ms();
 	if (text && wm_store_save_live(d->store, text, strlen(text), &err) == 0) {
 		d->live_dirty = false;
+		d->live_error[0] = '\0';
 	} else {
 		d->live_dirty = false; /* not in a tight loop: the next change tries again */
-		wm_error("state.live", "error=\"%s\"", text ? err.msg : "out of memory");
+		snprintf(d->live_error, sizeof d->live_error, "%s", text ? err.msg : "out of memory");
+		wm_error("state.live", "error=\"%s\"", d->live_error);
 	}
 	free(text);
 }
