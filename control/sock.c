@@ -26,6 +26,7 @@
 
 #define PEER_GROUPS_MAX 64   /* supplementary groups of a peer checked */
 #define LINE_CHECK_MS 100    /* how late a line deadline may be noticed */
+#define ACCEPT_BATCH 16      /* connections accepted per wake-up */
 
 struct client {
 	struct wm_sock *server;
@@ -451,7 +452,9 @@ static void accept_clients(struct wm_loop *loop, int fd, short revents, void *ar
 	(void)revents;
 	struct wm_sock *s = arg;
 	free_zombies(s);
-	for (;;) {
+	/* A batch per wake-up: a burst of connections waits its turn with the
+	 * requests of connected clients (poll reports the rest again). */
+	for (int n = 0; n < ACCEPT_BATCH; n++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
