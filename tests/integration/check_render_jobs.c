@@ -851,7 +851,6 @@ static bool cache_down_within(struct wm_client *c, int ms)
 START_TEST(test_redis_faults_under_render_load)
 {
 	struct fault_run f = { .c = wm_client_connect(wd.sock, 2000) };
-	struct wm_ping_stats st;
 	struct wm_pingprobe *probe;
 	pid_t daemon_pid = wd.proc->pid, rpid;
 	bool down_stop, down_kill;
@@ -859,16 +858,21 @@ START_TEST(test_redis_faults_under_render_load)
 	json_t *job;
 
 	ck_assert(f.c);
+	/* The Redis of an earlier test died with it; the daemon learns that at
+	 * its next call, so the first pair may miss twice. */
 	if (!redis_ping())
 		start_redis();
-	ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache is not up at the start");
-	json_decref(render_wait(f.c, request("fault0.wav", "voice.wav"), "done"));
-	job = render_wait(f.c, request("fault0.wav", "voice.wav"), "done");
-	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "no hit before the faults: %s",
-		      wm_t_json_str(job));
-	json_decref(job);
-	probe = wm_pingprobe_start(wd.sock, 5);
-	ck_assert(probe);
+	for (int tries = 1;; tries++) {
+		ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache is not up at the start");
+		json_decref(render_wait(f.c, request("fault0.wav", "voice.wav"), "done"));
+		job = render_wait(f.c, request("fault0.wav", "voice.wav"), "done");
+		bool hit = json_is_true(json_object_get(job, "cached"));
+		ck_assert_msg(hit || tries < 3, "no hit before the faults: %s", wm_t_json_str(job));
+		json_decref(job);
+		if (hit)
+			break;
+	}
+	probe = wm_t_pingprobe_start(wd.sock);
 
 	rpid = redis_pid();
 	ck_assert_msg(rpid > 0, "no redis-server pid from INFO on %s", rsock);
@@ -905,7 +909,7 @@ START_TEST(test_redis_faults_under_render_load)
 	ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache did not come back within 8 s of the "
 		      "restart");
 	t_back = wm_now_ms() - t_back;
-	wm_pingprobe_stop(probe, &st);
+	wm_t_pingprobe_check(probe, "Redis SIGSTOP, CLIENT PAUSE, SIGKILL and restart");
 	/* Redis starts empty: one miss fills the cache, the repeat is a hit */
 	json_decref(render_wait(f.c, request("fault0.wav", "voice.wav"), "done"));
 	job = render_wait(f.c, request("fault0.wav", "voice.wav"), "done");
@@ -915,10 +919,7 @@ START_TEST(test_redis_faults_under_render_load)
 	wm_t_daemon_alive(&wd, "after the Redis faults");
 	ck_assert_msg(wd.proc->pid == daemon_pid, "the daemon's PID changed");
 	printf("redis faults under load: %d jobs done; cache back %lld ms after SIGCONT, %lld ms "
-	       "after the restart; socket probe %s\n", f.njobs, t_cont, t_back,
-	       wm_ping_stats_str(&st));
-	ck_assert_msg(st.failures == 0 && st.p99_us < 10000, "control socket during the Redis "
-		      "faults: %s; want p99 < 10 ms", wm_ping_stats_str(&st));
+	       "after the restart\n", f.njobs, t_cont, t_back);
 	wm_client_close(f.c);
 }
 END_TEST

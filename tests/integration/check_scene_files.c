@@ -415,7 +415,6 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	struct wm_daemon d, d2;
 	struct wm_client *c, *c2;
 	struct wm_pingprobe *probe;
-	struct wm_ping_stats ps;
 	struct stat st;
 	json_t *r;
 
@@ -441,8 +440,7 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	ck_assert_msg(old != NULL, "--state-dir %s: no %s after scene save keep", state, file);
 	wm_t_ok(c, "set ch/1/gain -9 0");
 
-	probe = wm_pingprobe_start(d.sock, 5);
-	ck_assert(probe != NULL);
+	probe = wm_t_pingprobe_start(d.sock);
 	fill(filler);
 	r = wm_t_err(c, "io", "scene save keep");
 	message_has(r, "scene save on a full disk", "keep.json", "No space left on device", NULL);
@@ -462,10 +460,7 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	state_health_is(&d, "error", "the live state written to a full disk");
 	audio_unaffected(&d, -9, "ch1_L -> zone1_L at -9 dB on a full disk");
 	json_decref(wm_t_assert_ok(wm_t_request(c, "scene recall keep 0"), "recall on a full disk"));
-	wm_pingprobe_stop(probe, &ps);
-	fprintf(stderr, "scene: control socket on a full disk: %s\n", wm_ping_stats_str(&ps));
-	ck_assert_msg(ps.failures == 0 && ps.p99_us < 10000, "control socket on a full disk: %s",
-		      wm_ping_stats_str(&ps));
+	wm_t_pingprobe_check(probe, "saves on a full disk");
 
 	unlink(filler);
 	wm_t_ok(c, "set ch/1/gain -9 0");

@@ -3,6 +3,7 @@
  * array, sorted once at the end for the percentiles. */
 #include "tests/support/pingprobe.h"
 
+#include <check.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,7 +41,7 @@ static void record(struct wm_pingprobe *p, long long us)
 	p->us[p->n++] = us;
 }
 
-static void fail(struct wm_pingprobe *p, const char *why, const char *raw)
+static void note_failure(struct wm_pingprobe *p, const char *why, const char *raw)
 {
 	if (!p->failures++)
 		snprintf(p->first_failure, sizeof p->first_failure, "ping %zu: %s %.80s", p->n, why,
@@ -62,7 +63,7 @@ static void *probe_run(void *arg)
 		record(p, wm_now_us() - t0);
 		bool ok = r && json_is_true(json_object_get(r, "ok"));
 		if (!ok)
-			fail(p, r ? "not ok:" : why, raw);
+			note_failure(p, r ? "not ok:" : why, raw);
 		json_decref(r);
 		free(raw);
 		if (!ok && !r)
@@ -128,4 +129,25 @@ const char *wm_ping_stats_str(const struct wm_ping_stats *s)
 		 (double)s->max_us / 1000.0, s->failures, s->failures ? " first: " : "",
 		 s->first_failure);
 	return buf;
+}
+
+struct wm_pingprobe *wm_t_pingprobe_start(const char *sock_path)
+{
+	struct wm_pingprobe *p = wm_pingprobe_start(sock_path, WM_T_PROBE_INTERVAL_MS);
+
+	ck_assert_msg(p != NULL, "cannot start the ping probe on %s", sock_path);
+	return p;
+}
+
+void wm_t_pingprobe_check(struct wm_pingprobe *p, const char *during)
+{
+	struct wm_ping_stats st;
+
+	wm_pingprobe_stop(p, &st);
+	fprintf(stderr, "probe during %s: %s\n", during, wm_ping_stats_str(&st));
+	ck_assert_msg(st.pings > 0 && st.failures == 0, "probe during %s: %s", during,
+		      wm_ping_stats_str(&st));
+	ck_assert_msg(st.p99_us < WM_T_PROBE_P99_LIMIT_US, "probe during %s: p99 %.2f ms, the "
+		      "limit is %d ms (%s)", during, (double)st.p99_us / 1000.0,
+		      WM_T_PROBE_P99_LIMIT_US / 1000, wm_ping_stats_str(&st));
 }

@@ -29,4 +29,12 @@ void wm_pingprobe_stop(struct wm_pingprobe *p, struct wm_ping_stats *stats);
 /* "pings=N p50=…ms p99=…ms max=…ms failures=N" for messages (static buffer). */
 const char *wm_ping_stats_str(const struct wm_ping_stats *s);
 
+/* Check-asserting wrappers for the test thread: start a probe pinging every
+ * 5 ms; stop it, print its figures on stderr ("probe during WHAT: ...") and
+ * fail unless every ping was answered and p99 is under 10 ms. */
+#define WM_T_PROBE_INTERVAL_MS 5
+#define WM_T_PROBE_P99_LIMIT_US 10000
+struct wm_pingprobe *wm_t_pingprobe_start(const char *sock_path);
+void wm_t_pingprobe_check(struct wm_pingprobe *p, const char *during);
+
 #endif
