@@ -478,8 +478,7 @@ static void supervise(struct wm_loop *loop, void *arg)
 	}
 	wm_debug("jack.retry", "in_ms=%d error=\"%s\"", d->backoff_ms, err.msg);
 	d->next_attempt_ms = now + d->backoff_ms;
-	if (d->backoff_ms < RECONNECT_MAX_MS)
-		d->backoff_ms *= 2;
+	d->backoff_ms = d->backoff_ms * 2 < RECONNECT_MAX_MS ? d->backoff_ms * 2 : RECONNECT_MAX_MS;
 }
 
 static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)

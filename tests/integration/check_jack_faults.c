@@ -25,7 +25,8 @@ static struct wm_jackd jackd;
 static struct wm_daemon wd;
 
 #define JACK_GAP_MS 2000
-#define RECONNECT_LIMIT_MS 2000 /* backoff cap 1 s, connect, health polled every 50 ms */
+#define RETRY_CAP_MS 1000       /* the daemon's reconnect backoff cap */
+#define RECONNECT_LIMIT_MS 1500 /* the cap, connecting, health polled every 50 ms */
 
 static struct wm_src *src;
 static struct wm_sink *sink;
@@ -129,6 +130,23 @@ static void autoconnected(const char *when)
 	jack_client_close(jc);
 }
 
+/* The longest wait between reconnect attempts the daemon logged
+ * (event=jack.retry in_ms=N, at debug level, which the fixture sets). */
+static int longest_retry_ms(void)
+{
+	char *log = wm_file_read(wd.log, NULL);
+	int longest = 0;
+
+	ck_assert_msg(log != NULL, "cannot read %s", wd.log);
+	for (const char *at = log; (at = strstr(at, "event=jack.retry in_ms=")) != NULL; at++) {
+		int ms = atoi(at + strlen("event=jack.retry in_ms="));
+
+		longest = ms > longest ? ms : longest;
+	}
+	free(log);
+	return longest;
+}
+
 static long long jack_reconnects(json_t *health)
 {
 	return (long long)json_integer_value(
@@ -199,6 +217,9 @@ START_TEST(test_jackd_sigterm_and_restart_keep_the_mix)
 		"jackd accepted clients again (gap %d ms)\n", t_down, t_up, JACK_GAP_MS);
 	ck_assert_msg(t_up <= RECONNECT_LIMIT_MS, "reconnected %lld ms after jackd was back; want "
 		      "<= %d ms", t_up, RECONNECT_LIMIT_MS);
+	ck_assert_msg(longest_retry_ms() <= RETRY_CAP_MS, "the daemon waited %d ms between two "
+		      "reconnect attempts; its backoff is capped at %d ms", longest_retry_ms(),
+		      RETRY_CAP_MS);
 	autoconnected("after jackd came back");
 	mix_read_back("after jackd came back");
 	audio_open();
