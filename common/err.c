@@ -26,6 +26,7 @@ static const char *const code_names[WM_E_COUNT] = {
 	[WM_E_PERMISSION_DENIED] = "permission_denied",
 	[WM_E_RATE_LIMITED] = "rate_limited",
 	[WM_E_TOO_BIG] = "too_big",
+	[WM_E_LINE_TIMEOUT] = "line_timeout",
 };
 
 int wm_err_set(struct wm_err *err, enum wm_errcode code, const char *fmt, ...)

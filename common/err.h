@@ -29,6 +29,7 @@ enum wm_errcode {
 	WM_E_PERMISSION_DENIED, /* a peer the control socket's allow-list refuses */
 	WM_E_RATE_LIMITED,  /* over a connection's or source's request budget */
 	WM_E_TOO_BIG,       /* a media file over the size limit */
+	WM_E_LINE_TIMEOUT,  /* a request line not finished in time */
 	WM_E_COUNT
 };
 

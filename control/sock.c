@@ -1,7 +1,9 @@
 /* sock.c - Unix-socket server for the line protocol (control thread).
  * Each readable event reads at most one buffer from one client, so a client
  * that floods requests cannot starve the others; replies go out with
- * MSG_NOSIGNAL and the rest waits for POLLOUT. */
+ * MSG_NOSIGNAL and the rest waits for POLLOUT. A request line must end
+ * within line_timeout_s of its first byte, so clients that trickle bytes
+ * cannot hold every connection slot; idle connections are left alone. */
 #define _GNU_SOURCE /* accept4, struct ucred */
 #include "control/sock.h"
 
@@ -23,6 +25,8 @@
 #include "control/reply.h"
 
 #define PEER_GROUPS_MAX 64   /* supplementary groups of a peer checked */
+#define LINE_CHECK_MS 100    /* how late a line deadline may be noticed */
+#define ACCEPT_BATCH 16      /* connections accepted per wake-up */
 
 struct client {
 	struct wm_sock *server;
@@ -32,6 +36,7 @@ struct client {
 	bool discarding;          /* skipping the rest of an over-long line */
 	bool read_closed;         /* peer shut down its side, or quit was asked */
 	bool paused;              /* not reading: too much output queued */
+	int64_t line_started_ms;  /* first byte of the unfinished line; 0: none */
 	char *out;
 	size_t out_head, out_len, out_cap;
 	unsigned topics;
@@ -55,6 +60,8 @@ struct wm_sock {
 	struct wm_sock_stats stats;
 	struct wm_peer_allow allow;
 	double rate, burst;
+	int line_timeout_s;
+	int deadline_timer;       /* loop timer id; -1: none */
 };
 
 static void client_close(struct client *c);
@@ -180,10 +187,22 @@ static void run_line(struct client *c, const char *line, size_t len)
 		reply(c, r);
 }
 
+/* A partial line's clock starts at its first byte: when lines completed,
+ * what is left arrived just now. */
+static void note_partial_line(struct client *c, bool lines_ended)
+{
+	bool partial = c->in_len > 0 || c->discarding;
+	if (!partial)
+		c->line_started_ms = 0;
+	else if (lines_ended || !c->line_started_ms)
+		c->line_started_ms = wm_loop_now_ms();
+}
+
 /* Run every complete line in the input buffer; keep a partial one. */
 static void process_input(struct client *c)
 {
 	size_t start = 0;
+	bool lines_ended = false;
 	for (;;) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
 		if (!nl)
@@ -194,6 +213,7 @@ static void process_input(struct client *c)
 		else if (!c->read_closed)
 			run_line(c, c->in + start, end - start);
 		start = end + 1;
+		lines_ended = true;
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
@@ -208,6 +228,7 @@ static void process_input(struct client *c)
 		c->discarding = true;
 		c->in_len = 0;
 	}
+	note_partial_line(c, lines_ended);
 }
 
 static void client_read(struct client *c)
@@ -301,6 +322,49 @@ static void free_zombies(struct wm_sock *s)
 	}
 }
 
+/* One error line saying what was wrong and what is allowed, then close once
+ * it is sent: the connection slot is the point. */
+static void expire_line(struct client *c, int64_t now_ms)
+{
+	char msg[224];
+	snprintf(msg, sizeof msg,
+		 "request line not finished %.1f s after its first byte (%zu bytes, no newline); "
+		 "a line must end within %d s (--line-timeout): closing the connection",
+		 (double)(now_ms - c->line_started_ms) / 1000.0, c->in_len,
+		 c->server->line_timeout_s);
+	c->server->stats.line_timeouts++;
+	wm_info("sock.line_timeout", "client=\"%s\" bytes=%zu limit_s=%d", c->by, c->in_len,
+		c->server->line_timeout_s);
+	reply_error(c, WM_E_LINE_TIMEOUT, msg);
+	c->in_len = 0;
+	c->discarding = false;
+	c->line_started_ms = 0;
+	c->read_closed = true;
+	client_flush(c);
+	if (c->fd < 0)
+		return;
+	if (!queued(c))
+		client_close(c);
+	else
+		update_events(c);
+}
+
+/* A paused client is not read by choice: its line is not its fault. */
+static void check_line_deadlines(struct wm_loop *loop, void *arg)
+{
+	(void)loop;
+	struct wm_sock *s = arg;
+	free_zombies(s);
+	int64_t now = wm_loop_now_ms(), limit_ms = (int64_t)s->line_timeout_s * 1000;
+	/* Backwards: closing a client moves the last one into its slot. */
+	for (int i = s->nclients - 1; i >= 0; i--) {
+		struct client *c = s->clients[i];
+		if (c->line_started_ms && !c->paused && !c->read_closed &&
+		    now - c->line_started_ms >= limit_ms)
+			expire_line(c, now);
+	}
+}
+
 struct peer {
 	struct ucred cred;
 	gid_t groups[PEER_GROUPS_MAX];
@@ -388,7 +452,9 @@ static void accept_clients(struct wm_loop *loop, int fd, short revents, void *ar
 	(void)revents;
 	struct wm_sock *s = arg;
 	free_zombies(s);
-	for (;;) {
+	/* A batch per wake-up: a burst of connections waits its turn with the
+	 * requests of connected clients (poll reports the rest again). */
+	for (int n = 0; n < ACCEPT_BATCH; n++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -483,6 +549,9 @@ struct wm_sock *wm_sock_create(struct wm_loop *loop, const struct wm_sock_config
 	s->loop = loop;
 	s->env = env;
 	s->listen_fd = -1;
+	s->deadline_timer = -1;
+	s->line_timeout_s = config->line_timeout_s > 0 ? config->line_timeout_s
+						       : WM_SOCK_LINE_TIMEOUT_DEFAULT_S;
 	s->max_clients = config->max_clients > 0 ? config->max_clients
 						 : WM_SOCK_DEFAULT_MAX_CLIENTS;
 	s->clients = calloc((size_t)s->max_clients, sizeof *s->clients);
@@ -502,6 +571,11 @@ struct wm_sock *wm_sock_create(struct wm_loop *loop, const struct wm_sock_config
 		wm_err_set(err, WM_E_INTERNAL, "out of memory");
 		goto out_free;
 	}
+	s->deadline_timer = wm_loop_add_timer(loop, LINE_CHECK_MS, check_line_deadlines, s);
+	if (s->deadline_timer < 0) {
+		wm_err_set(err, WM_E_INTERNAL, "out of memory");
+		goto out_free;
+	}
 	return s;
 out_free:
 	wm_sock_destroy(s);
@@ -514,6 +588,8 @@ void wm_sock_destroy(struct wm_sock *s)
 		return;
 	while (s->nclients > 0)
 		client_close(s->clients[0]);
+	if (s->deadline_timer >= 0)
+		wm_loop_remove_timer(s->loop, s->deadline_timer);
 	if (s->listen_fd >= 0) {
 		wm_loop_remove_fd(s->loop, s->listen_fd);
 		close(s->listen_fd);

@@ -1,7 +1,9 @@
 /* sock.h - the Unix-socket server of the line protocol: a listener and its
  * clients, all on the control thread's loop. Per client: an input buffer of
  * one line (4096 bytes), an output queue with limits, replies in request
- * order, and subscriptions to event topics. A client that does not read its
+ * order, and subscriptions to event topics. A request line must be finished
+ * within line_timeout_s of its first byte, or the client gets a line_timeout
+ * error and is closed; connections with no partial line may idle forever. A client that does not read its
  * output never blocks the daemon: its events are dropped and counted (it is
  * told how many later), and its further requests wait unread until it
  * catches up, so its queue stays bounded. */
@@ -24,6 +26,8 @@
 #define WM_SOCK_READ_PAUSE ((size_t)1024 * 1024)        /* queued bytes that pause reading */
 #define WM_SOCK_RATE_DEFAULT 5000.0     /* requests per connection per second */
 #define WM_SOCK_BURST_DEFAULT 20000.0   /* requests a connection may send at once */
+#define WM_SOCK_LINE_TIMEOUT_DEFAULT_S 10 /* a request line ends this soon after its start */
+#define WM_SOCK_LINE_TIMEOUT_MAX_S 3600
 
 struct wm_sock;
 
@@ -37,6 +41,7 @@ struct wm_sock_access {
 struct wm_sock_config {
 	const char *path;
 	int max_clients;            /* 0: default */
+	int line_timeout_s;         /* seconds from a line's first byte to its newline; 0: default */
 	mode_t mode;                /* socket file mode; 0: 0660 */
 	int listen_fd;              /* >= 0: an already bound socket (activation) */
 	bool set_group;             /* chown the socket file to group */
@@ -53,6 +58,7 @@ struct wm_sock_stats {
 	uint64_t paused;            /* times a client's reading paused for backlog */
 	uint64_t refused_allow;     /* connections refused by the allow-list */
 	uint64_t rate_limited;      /* requests answered rate_limited */
+	uint64_t line_timeouts;     /* connections closed for a line not finished in time */
 	int clients;                /* connected now */
 	int subscribers;            /* of which subscribed to something */
 };

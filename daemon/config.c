@@ -367,6 +367,12 @@ static int set_int_in(int *dst, const char *name, long lo, long hi, const char *
 	return 0;
 }
 
+static int set_line_timeout(struct wm_config *c, const char *v, struct wm_err *err)
+{
+	return set_int_in(&c->line_timeout_s, "control line_timeout_s", 1,
+			  WM_SOCK_LINE_TIMEOUT_MAX_S, " seconds", v, err);
+}
+
 static int set_render_workers(struct wm_config *c, const char *v, struct wm_err *err)
 {
 	return set_int_in(&c->render_workers, "render workers", 1, WM_JOBS_WORKERS_MAX, "", v, err);
@@ -449,6 +455,9 @@ static const struct setting settings[] = {
 	  "requests per second per connection, 0 = unlimited (default 5000)" },
 	{ "control", "socket_burst", "socket-burst", NULL, "N", set_socket_burst,
 	  "requests a connection may send at once (default 20000)" },
+	{ "control", "line_timeout_s", "line-timeout", NULL, "S", set_line_timeout,
+	  "seconds a request line may take from its first byte to its newline, 1..3600 "
+	  "(default 10)" },
 	{ "osc", "port", "osc-port", "PORT", "PORT", set_osc_port,
 	  "OSC UDP port, 0 = off (default 9000)" },
 	{ "osc", "bind", "osc-bind", NULL, "ADDR", set_osc_bind,
@@ -520,6 +529,7 @@ static void set_defaults(struct wm_config *c)
 	c->socket_mode = 0660;
 	c->socket_rate = WM_SOCK_RATE_DEFAULT;
 	c->socket_burst = WM_SOCK_BURST_DEFAULT;
+	c->line_timeout_s = WM_SOCK_LINE_TIMEOUT_DEFAULT_S;
 	c->osc_rate = WM_OSC_RATE_PER_S;
 	c->osc_burst = WM_OSC_BURST;
 	c->media_max_mb = 4096;
@@ -759,9 +769,10 @@ void wm_config_print(const struct wm_config *c, FILE *out)
 		     "connect_outputs = %s\n",
 		c->jack_server, c->jack_client, c->connect_inputs, c->connect_outputs);
 	fprintf(out, "[control]\nsocket = %s\nmax_clients = %d\nsocket_mode = %04o\n"
-		     "socket_group = %s\nsocket_allow = %s\nsocket_rate = %g\nsocket_burst = %g\n",
+		     "socket_group = %s\nsocket_allow = %s\nsocket_rate = %g\nsocket_burst = %g\n"
+		     "line_timeout_s = %d\n",
 		c->socket_path, c->max_clients, (unsigned)c->socket_mode, c->socket_group,
-		c->socket_allow, c->socket_rate, c->socket_burst);
+		c->socket_allow, c->socket_rate, c->socket_burst, c->line_timeout_s);
 	fprintf(out, "[osc]\nport = %d\nbind = %s\nallow = %s\nrate = %g\nburst = %g\n",
 		c->osc_port, c->osc_bind, c->osc_allow[0] ? c->osc_allow : WM_OSC_ALLOW_DEFAULT,
 		c->osc_rate, c->osc_burst);

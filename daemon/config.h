@@ -34,6 +34,7 @@ struct wm_config {
 	char socket_allow[512];         /* peer allow-list (control/peer_allow.h), "" = all */
 	double socket_rate;             /* requests per second per connection, 0 = unlimited */
 	double socket_burst;
+	int line_timeout_s;             /* a request line must end this soon after its start */
 	int osc_port;                   /* 0 = off; used by the OSC server */
 	char osc_bind[64];
 	char osc_allow[1024];           /* source networks; "" = loopback only */

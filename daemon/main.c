@@ -76,6 +76,7 @@ struct daemon {
 	uint32_t meter_seq;
 	uint32_t published_seq;
 	bool have_meters;
+	char live_error[WM_ERR_MSG_MAX];   /* why the last live.json write failed; "" */
 };
 
 static const char *health_status(struct daemon *d, const struct wm_jack_status *js)
@@ -90,6 +91,26 @@ static const char *health_status(struct daemon *d, const struct wm_jack_status *
 static json_t *subsystem(const char *state, const char *detail)
 {
 	return json_pack("{s:s, s:s}", "state", state, "detail", detail);
+}
+
+/* The state folder's subsystem: "read_only" or "error" when scenes and the
+ * live state cannot be written (one access(2) per health request, so a
+ * folder remounted read-only shows at once), else "ok". */
+static const char *state_health(struct daemon *d, char *detail, size_t len)
+{
+	const char *dir = wm_store_dir(d->store);
+	if (access(dir, W_OK) != 0) {
+		int e = errno;
+		snprintf(detail, len, "%s: %s; scene saves and the live state are refused", dir,
+			 strerror(e));
+		return e == EROFS ? "read_only" : "error";
+	}
+	if (d->live_error[0]) {
+		snprintf(detail, len, "the live state was not saved: %s", d->live_error);
+		return "error";
+	}
+	snprintf(detail, len, "%s", dir);
+	return "ok";
 }
 
 static void fill_health(void *arg, json_t *r)
@@ -145,7 +166,11 @@ static void fill_health(void *arg, json_t *r)
 	}
 	wm_player_hub_health(&d->players, subs);
 	/* Redis down costs only the cache: degraded, not down. */
-	if (wm_render_hub_health(&d->render, subs) && strcmp(status, "ok") == 0)
+	bool degraded = wm_render_hub_health(&d->render, subs);
+	const char *state = state_health(d, detail, sizeof detail);
+	json_object_set_new(subs, "state", subsystem(state, detail));
+	/* A lost cache or an unwritable state folder: degraded, not down. */
+	if ((degraded || strcmp(state, "ok") != 0) && strcmp(status, "ok") == 0)
 		json_object_set_new(r, "status", json_string("degraded"));
 	json_object_set_new(r, "subsystems", subs);
 }
@@ -195,7 +220,7 @@ static void fill_stats(void *arg, json_t *r)
 	struct wm_sock_stats ss;
 	wm_sock_get_stats(d->sock, &ss);
 	json_object_set_new(r, "control",
-			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			    json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 				      "clients", ss.clients, "subscribers", ss.subscribers,
 				      "accepted", (json_int_t)ss.accepted, "refused_busy",
 				      (json_int_t)ss.refused_busy, "requests",
@@ -203,7 +228,8 @@ static void fill_stats(void *arg, json_t *r)
 				      "events_dropped", (json_int_t)ss.events_dropped,
 				      "paused", (json_int_t)ss.paused, "refused_allow",
 				      (json_int_t)ss.refused_allow, "rate_limited",
-				      (json_int_t)ss.rate_limited));
+				      (json_int_t)ss.rate_limited, "line_timeouts",
+				      (json_int_t)ss.line_timeouts));
 	if (d->osc) {
 		struct wm_osc_stats os;
 		wm_osc_get_stats(d->osc, &os);
@@ -257,9 +283,11 @@ static void save_live(struct daemon *d)
 	d->live_saved_ms = wm_loop_now_ms();
 	if (text && wm_store_save_live(d->store, text, strlen(text), &err) == 0) {
 		d->live_dirty = false;
+		d->live_error[0] = '\0';
 	} else {
 		d->live_dirty = false; /* not in a tight loop: the next change tries again */
-		wm_error("state.live", "error=\"%s\"", text ? err.msg : "out of memory");
+		snprintf(d->live_error, sizeof d->live_error, "%s", text ? err.msg : "out of memory");
+		wm_error("state.live", "error=\"%s\"", d->live_error);
 	}
 	free(text);
 }
@@ -450,8 +478,7 @@ static void supervise(struct wm_loop *loop, void *arg)
 	}
 	wm_debug("jack.retry", "in_ms=%d error=\"%s\"", d->backoff_ms, err.msg);
 	d->next_attempt_ms = now + d->backoff_ms;
-	if (d->backoff_ms < RECONNECT_MAX_MS)
-		d->backoff_ms *= 2;
+	d->backoff_ms = d->backoff_ms * 2 < RECONNECT_MAX_MS ? d->backoff_ms * 2 : RECONNECT_MAX_MS;
 }
 
 static void on_jack_lost(struct wm_loop *loop, int fd, short revents, void *arg)
@@ -624,6 +651,7 @@ static struct wm_sock *open_control_socket(struct daemon *d, struct wm_err *err)
 		wm_info("sock.activated", "fd=%d path=\"%s\" msg=\"control socket taken from "
 			"systemd\"", fd, path);
 	struct wm_sock_config sc = { .path = c->socket_path, .max_clients = c->max_clients,
+				     .line_timeout_s = c->line_timeout_s,
 				     .mode = c->socket_mode, .listen_fd = fd,
 				     .set_group = c->socket_set_group, .group = c->socket_gid,
 				     .access = { .allow = c->socket_allow, .rate = c->socket_rate,

@@ -151,7 +151,10 @@ void wm_notify_status_line(const json_t *health, char *out, size_t len)
 	else
 		snprintf(engine, sizeof engine, "no JACK (server \"%.64s\"), reconnecting",
 			 str_at(health, "jack", "server"));
-	snprintf(out, len, "%s: %s, %lld xruns, cache %s, %s", state, engine,
-		 int_at(jack, "xruns"), str_at(subs, "cache", "state"),
-		 str_at(subs, "players", "detail"));
+	int n = snprintf(out, len, "%s: %s, %lld xruns, cache %s, %s", state, engine,
+			 int_at(jack, "xruns"), str_at(subs, "cache", "state"),
+			 str_at(subs, "players", "detail"));
+	const char *files = str_at(subs, "state", "state");
+	if (n >= 0 && (size_t)n < len && strcmp(files, "ok") != 0 && strcmp(files, "?") != 0)
+		snprintf(out + n, len - (size_t)n, ", state folder %s", files);
 }

@@ -39,6 +39,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
 #include "tests/support/oscclient.h"
+#include "tests/support/pingprobe.h"
 #include "tests/support/proc.h"
 #include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
@@ -795,6 +796,134 @@ START_TEST(test_redis_down_and_back)
 }
 END_TEST
 
+/* One Redis command from the test (CLIENT PAUSE); true on a status reply. */
+static bool redis_command(const char *cmd)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
+	bool ok = false;
+	if (r && !r->err) {
+		redisReply *rep = redisCommand(r, cmd);
+		ok = rep && rep->type == REDIS_REPLY_STATUS;
+		if (rep)
+			freeReplyObject(rep);
+	}
+	if (r)
+		redisFree(r);
+	return ok;
+}
+
+#define FAULT_JOBS_MAX 64
+
+struct fault_run {
+	struct wm_client *c;
+	long long ids[FAULT_JOBS_MAX];
+	bool during_fault[FAULT_JOBS_MAX];
+	int njobs, seq;
+};
+
+/* Three jobs at once: the request cached before the faults and two new. */
+static void submit_three(struct fault_run *f, bool fault)
+{
+	for (int i = 0; i < 3 && f->njobs < FAULT_JOBS_MAX; i++) {
+		char out[32];
+		snprintf(out, sizeof out, "fault%d.wav", i == 0 ? 0 : ++f->seq);
+		f->during_fault[f->njobs] = fault;
+		f->ids[f->njobs++] = submit(f->c, request(out, "voice.wav"));
+	}
+}
+
+/* Poll health for ms; true when the cache was reported down meanwhile. */
+static bool cache_down_within(struct wm_client *c, int ms)
+{
+	bool seen = false;
+	for (long long t0 = wm_now_ms(); wm_now_ms() - t0 < ms; wm_sleep_ms(50)) {
+		json_t *h;
+		seen |= !strcmp(wm_t_strval(json_object_get(health_cache(c, &h), "state")), "down");
+		json_decref(h);
+	}
+	return seen;
+}
+
+/* Jobs keep coming while Redis is SIGSTOPped 2 s, paused (CLIENT PAUSE
+ * 1.5 s), SIGKILLed and restarted; a ping probe on its own connection
+ * times the control socket throughout (p99 under 10 ms). */
+START_TEST(test_redis_faults_under_render_load)
+{
+	struct fault_run f = { .c = wm_client_connect(wd.sock, 2000) };
+	struct wm_pingprobe *probe;
+	pid_t daemon_pid = wd.proc->pid, rpid;
+	bool down_stop, down_kill;
+	long long t_back, t_cont;
+	json_t *job;
+
+	ck_assert(f.c);
+	/* The Redis of an earlier test died with it; the daemon learns that at
+	 * its next call, so the first pair may miss twice. */
+	if (!redis_ping())
+		start_redis();
+	for (int tries = 1;; tries++) {
+		ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache is not up at the start");
+		json_decref(render_wait(f.c, request("fault0.wav", "voice.wav"), "done"));
+		job = render_wait(f.c, request("fault0.wav", "voice.wav"), "done");
+		bool hit = json_is_true(json_object_get(job, "cached"));
+		ck_assert_msg(hit || tries < 3, "no hit before the faults: %s", wm_t_json_str(job));
+		json_decref(job);
+		if (hit)
+			break;
+	}
+	probe = wm_t_pingprobe_start(wd.sock);
+
+	rpid = redis_pid();
+	ck_assert_msg(rpid > 0, "no redis-server pid from INFO on %s", rsock);
+	ck_assert_int_eq(kill(rpid, SIGSTOP), 0);
+	submit_three(&f, true);
+	down_stop = cache_down_within(f.c, 2000);
+	ck_assert_int_eq(kill(rpid, SIGCONT), 0);
+	t_cont = wm_now_ms();
+	ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache did not come back within 8 s of "
+		      "SIGCONT");
+	t_cont = wm_now_ms() - t_cont;
+
+	ck_assert_msg(redis_command("CLIENT PAUSE 1500"), "CLIENT PAUSE refused");
+	submit_three(&f, true);
+	wm_sleep_ms(1600);
+
+	rpid = redis_pid();
+	ck_assert_int_eq(kill(rpid, SIGKILL), 0);
+	submit_three(&f, true);
+	down_kill = cache_down_within(f.c, 1000);
+	for (int i = 0; i < f.njobs; i++) {
+		job = wait_job(f.c, f.ids[i], 30000);
+		ck_assert_msg(!strcmp(wm_t_strval(json_object_get(job, "state")), "done"),
+			      "job %d of %d: %s", i + 1, f.njobs, wm_t_json_str(job));
+		ck_assert_msg(!f.during_fault[i] || json_is_false(json_object_get(job, "cached")),
+			      "job %d of %d, run while Redis was unusable, says it came from the "
+			      "cache: %s", i + 1, f.njobs, wm_t_json_str(job));
+		json_decref(job);
+	}
+	ck_assert_msg(down_stop, "health never said cache down while Redis was stopped 2 s");
+	ck_assert_msg(down_kill, "health never said cache down after Redis was killed");
+	start_redis();
+	t_back = wm_now_ms();
+	ck_assert_msg(wait_cache(f.c, "ok", 8000), "the cache did not come back within 8 s of the "
+		      "restart");
+	t_back = wm_now_ms() - t_back;
+	wm_t_pingprobe_check(probe, "Redis SIGSTOP, CLIENT PAUSE, SIGKILL and restart");
+	/* Redis starts empty: one miss fills the cache, the repeat is a hit */
+	json_decref(render_wait(f.c, request("fault0.wav", "voice.wav"), "done"));
+	job = render_wait(f.c, request("fault0.wav", "voice.wav"), "done");
+	ck_assert_msg(json_is_true(json_object_get(job, "cached")), "no hit after the recovery: %s",
+		      wm_t_json_str(job));
+	json_decref(job);
+	wm_t_daemon_alive(&wd, "after the Redis faults");
+	ck_assert_msg(wd.proc->pid == daemon_pid, "the daemon's PID changed");
+	printf("redis faults under load: %d jobs done; cache back %lld ms after SIGCONT, %lld ms "
+	       "after the restart\n", f.njobs, t_cont, t_back);
+	wm_client_close(f.c);
+}
+END_TEST
+
 static Suite *render_jobs_suite(void)
 {
 	Suite *s = suite_create("render_jobs");
@@ -811,6 +940,7 @@ static Suite *render_jobs_suite(void)
 	tcase_add_test(tc, test_live_mix_undisturbed);
 	tcase_add_test(tc, test_redis_killed_mid_job);
 	tcase_add_test(tc, test_redis_down_and_back);
+	tcase_add_test(tc, test_redis_faults_under_render_load);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,10 @@
  * the right code and nothing changed (unknown scenes, path-like names,
  * hand-broken files naming file and field, rename onto an existing name,
  * wrong arguments, fades out of range); a full disk and a read-only folder
- * (a tmpfs of our own) answered with `io` while the old file stays intact;
+ * (a tmpfs of our own) answered with `io` while the old file stays intact,
+ * no temp file is left, audio and the control socket go on, the save works
+ * once space is free, and health says when the folder is read-only (also
+ * for a daemon started on it);
  * the live state back after kill -9, and --fresh starting from defaults.
  *
  * One jackd; every test starts its own daemons (2 zones), each in a
@@ -12,6 +15,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +26,11 @@
 #include <unistd.h>
 
 #include "tests/integration/scene_common.h"
+#include "tests/support/audiocheck.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackd_fixture.h"
+#include "tests/support/jackprobe.h"
+#include "tests/support/pingprobe.h"
 #include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
 
@@ -334,13 +341,80 @@ static void fill(const char *path)
 	fclose(f);
 }
 
+/* Nothing but NAME.json files in scenes/: a failed save left no temp file. */
+static void no_temp_files(const char *state, const char *after)
+{
+	char path[PATH_MAX];
+	DIR *dir;
+	struct dirent *e;
+
+	snprintf(path, sizeof path, "%s/scenes", state);
+	dir = opendir(path);
+	ck_assert_msg(dir != NULL, "%s: %s", path, strerror(errno));
+	while ((e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		ck_assert_msg(e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5,
+								       ".json") == 0,
+			      "%s: %s/%s was left behind", after, path, e->d_name);
+	}
+	closedir(dir);
+}
+
+/* health: subsystems.state.state becomes want within 2 s (the live state
+ * is written at most 1 s after a change), and the status is then not ok. */
+static void state_health_is(const struct wm_daemon *d, const char *want, const char *when)
+{
+	long long t0 = wm_now_ms();
+	const char *got, *status;
+	json_t *r;
+
+	for (;;) {
+		r = wm_t_assert_ok(wm_t_request1(d->sock, "health"), "health");
+		got = wm_t_strval(json_object_get(json_object_get(json_object_get(
+			r, "subsystems"), "state"), "state"));
+		status = wm_t_strval(json_object_get(r, "status"));
+		if (strcmp(got, want) == 0 || wm_now_ms() - t0 > 2000)
+			break;
+		json_decref(r);
+		wm_sleep_ms(100);
+	}
+
+	/* ok says nothing of the status: an xrun under load may degrade it */
+	ck_assert_msg(strcmp(got, want) == 0 && (strcmp(want, "ok") == 0 ||
+						 strcmp(status, "ok") != 0),
+		      "%s: health should say state %s%s: %s", when, want,
+		      strcmp(want, "ok") == 0 ? "" : " and the status not ok", wm_t_json_str(r));
+	json_decref(r);
+}
+
+/* ch1_L -> zone1_L heard at gain_db while the fault lasts (DC 0.5 in). */
+static void audio_unaffected(const struct wm_daemon *d, double gain_db, const char *when)
+{
+	struct wm_src *src = wm_t_src_open(NULL, 1);
+	struct wm_sink *sink = wm_t_sink_open(NULL, 1, 1.0);
+
+	wm_t_connect(src, wm_src_port(src, 1), wm_daemon_port(d, "ch1_L"));
+	wm_t_connect(src, wm_daemon_port(d, "zone1_L"), wm_sink_port(sink, 1));
+	wm_t_set(src, 1, wm_sig_dc(0.5f));
+	wm_sleep_ms(50);
+	wm_t_capture(sink, 200);
+	wm_t_expect_const(sink, 1, wm_sink_first(sink), wm_sink_end(sink),
+			  0.5 * pow(10.0, gain_db / 20.0), 1e-7, 1e-6, when);
+	wm_sink_close(sink);
+	wm_src_close(src);
+}
+
 START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_file)
 {
 	const char *extra[] = { "--state-dir", NULL, NULL };
 	char state[300], file[PATH_MAX + 32], filler[PATH_MAX + 16],
 	     fresh1[PATH_MAX + 32], *old, *now;
-	struct wm_daemon d;
-	struct wm_client *c;
+	struct wm_daemon d, d2;
+	struct wm_client *c, *c2;
+	struct wm_pingprobe *probe;
 	struct stat st;
 	json_t *r;
 
@@ -366,6 +440,7 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	ck_assert_msg(old != NULL, "--state-dir %s: no %s after scene save keep", state, file);
 	wm_t_ok(c, "set ch/1/gain -9 0");
 
+	probe = wm_t_pingprobe_start(d.sock);
 	fill(filler);
 	r = wm_t_err(c, "io", "scene save keep");
 	message_has(r, "scene save on a full disk", "keep.json", "No space left on device", NULL);
@@ -380,9 +455,22 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	snprintf(fresh1, sizeof fresh1, "%s/scenes/fresh1.json", state);
 	ck_assert_msg(stat(fresh1, &st) < 0, "a failed save of a new scene left %s", fresh1);
 	wm_t_daemon_alive(&d, "after saves on a full disk");
+	no_temp_files(state, "failed saves on a full disk");
+	wm_t_ok(c, "set ch/2/gain -3 0"); /* a live-state write that fails */
+	state_health_is(&d, "error", "the live state written to a full disk");
+	audio_unaffected(&d, -9, "ch1_L -> zone1_L at -9 dB on a full disk");
 	json_decref(wm_t_assert_ok(wm_t_request(c, "scene recall keep 0"), "recall on a full disk"));
+	wm_t_pingprobe_check(probe, "saves on a full disk");
 
 	unlink(filler);
+	wm_t_ok(c, "set ch/1/gain -9 0");
+	json_decref(wm_t_assert_ok(wm_t_request(c, "scene save keep"), "save once space is free"));
+	now = wm_file_read(file, NULL);
+	ck_assert_msg(now && strcmp(now, old) != 0 && strstr(now, "-9"), "the save after space "
+		      "was freed did not write the new mix:\n%s", now ? now : "(missing)");
+	free(old);
+	old = now;
+	state_health_is(&d, "ok", "once space is free");
 	ck_assert_msg(mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, "size=256k") == 0,
 		      "remount %s read-only: %s", mnt, strerror(errno));
 	wm_t_ok(c, "set ch/1/gain -9 0");
@@ -398,6 +486,21 @@ START_TEST(test_disk_full_and_read_only_folder_are_io_errors_and_keep_the_old_fi
 	free(now);
 	json_decref(wm_t_assert_ok(wm_t_request(c, "scene recall keep 0"), "recall, read-only"));
 	wm_t_daemon_alive(&d, "after saves in a read-only folder");
+	state_health_is(&d, "read_only", "state folder remounted read-only");
+	audio_unaffected(&d, -9, "ch1_L -> zone1_L at -9 dB, state folder read-only");
+
+	/* a daemon started on the read-only folder runs, with its scenes */
+	wm_t_daemon_start(&d2, wm_tmpdir(), 8, ZONES, NULL, extra);
+	state_health_is(&d2, "read_only", "a daemon started on a read-only state folder");
+	c2 = connect_to(&d2);
+	json_decref(wm_t_assert_ok(wm_t_request(c2, "scene recall keep 0"), "recall, started "
+				   "read-only"));
+	r = wm_t_err(c2, "io", "scene save other");
+	message_has(r, "scene save, started read-only", "other.json", "Read-only file system",
+		    NULL);
+	json_decref(r);
+	wm_client_close(c2);
+	wm_t_daemon_stop(&d2);
 
 	ck_assert_msg(mount(NULL, mnt, NULL, MS_REMOUNT, "size=256k") == 0,
 		      "remount %s read-write: %s", mnt, strerror(errno));

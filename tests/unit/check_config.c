@@ -129,6 +129,9 @@ START_TEST(access_settings)
 	ck_assert(c.socket_rate == 5000 && c.socket_burst == 20000);
 	ck_assert(c.osc_rate == 2000 && c.osc_burst == 4000);
 	ck_assert_int_eq(c.media_max_mb, 4096);
+	ck_assert_int_eq(c.line_timeout_s, 10);
+	ck_assert_int_eq(load(&c, &err, 2, "--line-timeout", "3600"), WM_CONFIG_RUN);
+	ck_assert_int_eq(c.line_timeout_s, 3600);
 	ck_assert_int_eq(load(&c, &err, 13, "--allow-root", "--socket-group", "nogroup",
 			      "--socket-allow", "uid:1000,gid:audio,user:nobody", "--osc-allow",
 			      "192.168.1.0/24,fd00::/8", "--osc-rate", "0", "--socket-burst", "7",
@@ -160,6 +163,8 @@ START_TEST(bad_access_settings)
 	expect_bad("osc rate must be 0 (unlimited)", 2, "--osc-rate", "-1");
 	expect_bad("socket_burst must be 1..", 2, "--socket-burst", "0");
 	expect_bad("media max_mb must be 1..1048576", 2, "--media-max-mb", "0");
+	expect_bad("control line_timeout_s must be 1..3600 seconds", 2, "--line-timeout", "0");
+	expect_bad("control line_timeout_s must be 1..3600 seconds", 2, "--line-timeout", "3601");
 	expect_bad("allow_root must be yes or no", 1, "--allow-root=maybe", NULL);
 }
 END_TEST

@@ -165,6 +165,14 @@ START_TEST(test_status_line_from_health)
 	ck_assert_str_eq(line, "down: no JACK (server \"default\"), reconnecting, 3 xruns, "
 			 "cache off, waiting for JACK");
 	json_decref(h);
+	h = json_loads("{\"status\":\"degraded\",\"jack\":{\"connected\":true,\"sample_rate\":"
+		       "48000,\"period\":256,\"xruns\":0},\"subsystems\":{\"cache\":{\"state\":"
+		       "\"ok\"},\"players\":{\"state\":\"ok\",\"detail\":\"0 playing\"},\"state\":"
+		       "{\"state\":\"read_only\"}}}", 0, NULL);
+	wm_notify_status_line(h, line, sizeof line);
+	ck_assert_str_eq(line, "degraded: 48000 Hz/256, 0 xruns, cache ok, 0 playing, state "
+			 "folder read_only");
+	json_decref(h);
 }
 END_TEST
 
