@@ -5,7 +5,9 @@
  * are in docs/reliability.md, "Soak").
  *
  * usage: soak --seconds N --jackd-log PATH --redis HOST:PORT --json PATH
- *             [--realtime yes|no] [--passthru PATH]
+ *             [--realtime yes|no] [--stall-ms MS] [--passthru PATH]
+ * --stall-ms is the negative control of the xrun check: the engine is made
+ * to spin MS in its process callback once a second, which must fail it.
  * The JACK server is $JACK_DEFAULT_SERVER and jackd's log is read for its
  * xrun blame lines: scripts/soak starts both servers and passes them in.
  * One Check test (fork mode) on the main thread; the workers are threads. */
@@ -49,7 +51,8 @@ static struct {
 	long seconds;
 	const char *jackd_log, *redis, *json, *passthru;
 	bool realtime;          /* the JACK server runs -R (informational) */
-} opt = { 60, NULL, NULL, "soak.json", JACK_PASSTHRU_PATH, false };
+	int stall_ms;           /* the negative control: see soak_target */
+} opt = { 60, NULL, NULL, "soak.json", JACK_PASSTHRU_PATH, false, 0 };
 
 struct rig {
 	struct wm_daemon d;
@@ -116,6 +119,8 @@ static void start_daemon(struct rig *r)
 	const char *extra[] = { "--osc-port", port, "--redis", opt.redis, "--log-level", "info",
 				"--connect-inputs", regex, NULL };
 
+	if (opt.stall_ms > 0)
+		setenv("WASHMIX_TEST_HOOKS", "1", 1);
 	r->osc_port = wm_osc_free_port();
 	snprintf(port, sizeof port, "%d", r->osc_port);
 	snprintf(regex, sizeof regex, "^wmsrc-%d:", (int)getpid());
@@ -174,10 +179,28 @@ static void wait_quiet(struct rig *r)
 	wm_sleep_ms(1500);
 }
 
-static void run_load(struct rig *r, long seconds, struct soak_counts *c, json_t *samples,
-		     bool *alive)
+/* One sample every SAMPLE_MS: own RSS, fds, xruns so far and washmixd's
+ * worst process callback since the previous `stats` (engine_load_peak). */
+static json_t *sample(struct rig *r, double t_s, double *peak_max)
 {
-	struct soak_target t = { r->d.sock, r->osc_port, OSC_RATE, SETGET_RATE, RENDER_EVERY_MS };
+	json_t *s = daemon_stats(r), *jack = json_object_get(s, "jack");
+	double peak = json_number_value(json_object_get(jack, "engine_load_peak"));
+	json_t *out = json_pack("{s:f, s:i, s:i, s:I, s:f}", "t_s", t_s, "rss_kib",
+				(json_int_t)soak_own_rss_kib(r->d.proc->pid), "fds",
+				(json_int_t)soak_fd_count(r->d.proc->pid), "xruns",
+				json_integer_value(json_object_get(jack, "xruns")),
+				"engine_load_peak", peak);
+
+	*peak_max = peak > *peak_max ? peak : *peak_max;
+	json_decref(s);
+	return out;
+}
+
+static void run_load(struct rig *r, long seconds, struct soak_counts *c, json_t *samples,
+		     bool *alive, double *peak_max)
+{
+	struct soak_target t = { r->d.sock, r->osc_port, OSC_RATE, SETGET_RATE, RENDER_EVERY_MS,
+				 opt.stall_ms };
 	char err[512];
 	struct soak_load *l = soak_load_start(&t, err, sizeof err);
 	long long t0 = wm_now_ms();
@@ -188,11 +211,7 @@ static void run_load(struct rig *r, long seconds, struct soak_counts *c, json_t 
 		*alive = *alive && wm_proc_alive(r->d.proc);
 		if (!*alive)
 			break;
-		json_array_append_new(samples, json_pack("{s:f, s:i, s:i}", "t_s",
-							 (wm_now_ms() - t0) / 1000.0, "rss_kib",
-							 (json_int_t)soak_own_rss_kib(r->d.proc->pid),
-							 "fds",
-							 (json_int_t)soak_fd_count(r->d.proc->pid)));
+		json_array_append_new(samples, sample(r, (wm_now_ms() - t0) / 1000.0, peak_max));
 	}
 	soak_load_stop(l, c);
 }
@@ -231,16 +250,13 @@ static void load_range(const json_t *samples, long *lo, long *hi)
 	}
 }
 
+/* The 1-minute load average: how busy the machine was besides us. */
 static double loadavg(void)
 {
-	double v = -1;
-	FILE *f = fopen("/proc/loadavg", "re");
+	char *text = wm_file_read("/proc/loadavg", NULL);
+	double v = text ? strtod(text, NULL) : -1;
 
-	if (f) {
-		if (fscanf(f, "%lf", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
+	free(text);
 	return v;
 }
 
@@ -250,7 +266,7 @@ struct marks {
 	long warmup, rss0, rss1;
 	struct soak_blame blame;
 	int fd0, fd1;
-	double la0, la1, engine_max, thru_max;
+	double la0, la1, engine_max, thru_max, peak_max;
 	struct xrun_mark x0, x1;
 	json_t *s0, *s1;        /* stats before and after all load */
 	bool alive, stopped_clean;
@@ -286,7 +302,8 @@ static json_t *xrun_figures(const struct marks *m)
 {
 	const struct soak_blame *b = &m->blame;
 
-	return json_pack("{s:i, s:i, s:i, s:[i,i,i], s:[i,i,i], s:[i,i,i], s:i, s:f, s:f, s:b}",
+	return json_pack("{s:i, s:i, s:i, s:[i,i,i], s:[i,i,i], s:[i,i,i], s:i, s:f, s:f, s:f, s:b,"
+			 " s:i}",
 		"washmixd_seen", (json_int_t)(m->x1.washmixd - m->x0.washmixd),
 		"passthru_seen", (json_int_t)(m->x1.passthru - m->x0.passthru),
 		"late_cycles", (json_int_t)b->cycles,
@@ -295,8 +312,9 @@ static json_t *xrun_figures(const struct marks *m)
 		(json_int_t)b->running[2],
 		"blamed_alone", (json_int_t)b->alone[0], (json_int_t)b->alone[1],
 		(json_int_t)b->alone[2], "blamed_all", (json_int_t)b->lines_all,
-		"washmixd_engine_load_max", m->engine_max, "passthru_max_pct", m->thru_max,
-		"realtime", opt.realtime);
+		"washmixd_engine_load_max", m->engine_max, "washmixd_peak_after_warmup",
+		m->peak_max, "passthru_max_pct", m->thru_max,
+		"realtime", opt.realtime, "stall_ms_injected", opt.stall_ms);
 }
 
 static void add_figures(json_t *res, const struct marks *m, const struct soak_counts *c,
@@ -407,13 +425,14 @@ START_TEST(soak)
 	/* Warm-up: the whole load, so every lazy allocation (the Redis
 	 * connection, the job table, player buffers, glibc arenas) is made
 	 * before the quiet mark that memory and descriptors are compared to. */
-	run_load(&r, m.warmup, &c, samples, &m.alive);
+	run_load(&r, m.warmup, &c, samples, &m.alive, &m.peak_max);
+	m.peak_max = 0;
 	json_array_clear(samples);
 	wait_quiet(&r);
 	m.rss0 = soak_own_rss_kib(r.d.proc->pid);
 	m.fd0 = soak_fd_count(r.d.proc->pid);
 	if (m.alive)
-		run_load(&r, opt.seconds - m.warmup, &c, samples, &m.alive);
+		run_load(&r, opt.seconds - m.warmup, &c, samples, &m.alive, &m.peak_max);
 	wait_quiet(&r);
 	m.rss1 = soak_own_rss_kib(r.d.proc->pid);
 	m.fd1 = soak_fd_count(r.d.proc->pid);
@@ -425,7 +444,7 @@ END_TEST
 static void usage_exit(const char *why)
 {
 	fprintf(stderr, "soak: %s\nusage: soak --seconds N --jackd-log PATH --redis HOST:PORT "
-		"--json PATH [--realtime yes|no] [--passthru PATH]\n", why);
+		"--json PATH [--realtime yes|no] [--stall-ms MS] [--passthru PATH]\n", why);
 	exit(64);
 }
 
@@ -446,6 +465,8 @@ static void parse_args(int argc, char **argv)
 			opt.json = v;
 		else if (!strcmp(a, "--realtime"))
 			opt.realtime = !strcmp(v, "yes");
+		else if (!strcmp(a, "--stall-ms"))
+			opt.stall_ms = (int)strtol(v, NULL, 10);
 		else if (!strcmp(a, "--passthru"))
 			opt.passthru = v;
 		else

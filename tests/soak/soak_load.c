@@ -303,6 +303,8 @@ static void run_scenes(struct worker *w)
 		}
 		json_decref(r);
 		w->c.recalls++;
+		if (w->load->t.stall_ms > 0)
+			json_decref(request_ok(w, "debug stall-engine %d", w->load->t.stall_ms));
 		for (int i = 0; i < SOAK_SCENE_CHANNELS; i++) {
 			char path[48];
 			int ch = SOAK_SCENE_FIRST_CH + i;
@@ -423,7 +425,7 @@ static void await_job(struct worker *w, long long id)
 			json_decref(r);
 			return;
 		}
-		if (!r || (state && strcmp(state, "queued") && strcmp(state, "running"))) {
+		if (!r || (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)) {
 			problem(w, "render job %lld ended %s", id, r ? wm_t_json_str(r) : "unknown");
 			w->c.renders_failed++;
 			json_decref(r);

@@ -27,6 +27,9 @@ struct soak_target {
 	int osc_rate;           /* messages a second per OSC source */
 	int setget_rate;        /* set+get pairs a second */
 	int render_every_ms;
+	int stall_ms;           /* > 0: after every recall, `debug stall-engine MS`
+				 * (a test build started with WASHMIX_TEST_HOOKS=1):
+				 * proves the xrun blame counting sees a slow callback */
 };
 
 /* What the workers did; soak_load_stop adds to it (zero it first). */
