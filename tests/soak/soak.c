@@ -134,12 +134,19 @@ static void start_daemon(struct rig *r)
 
 /* ------------------------------------------------------------ probes */
 
+/* `stats`, or an empty object when the daemon does not answer (a dead
+ * daemon must still leave a report; the criteria say what went wrong). */
 static json_t *daemon_stats(struct rig *r)
 {
-	json_t *s = wm_t_request1(r->d.sock, "stats");
+	struct wm_client *c = wm_client_connect(r->d.sock, 0);
+	json_t *s = c ? wm_client_request(c, 5000, "stats") : NULL;
 
-	ck_assert_msg(json_is_true(json_object_get(s, "ok")), "stats: %s", wm_t_json_str(s));
-	return s;
+	if (c)
+		wm_client_close(c);
+	if (s && json_is_true(json_object_get(s, "ok")))
+		return s;
+	json_decref(s);
+	return json_object();
 }
 
 static long stat_long(const json_t *s, const char *a, const char *b)
@@ -361,7 +368,7 @@ static void judge(json_t *res, const struct marks *m, const struct soak_counts *
 		  "late cycles blaming washmixd alone %ld, the passthrough client alone %ld "
 		  "(allowed: at most the baseline's + %d)", m->blame.alone[0], m->blame.alone[1],
 		  XRUN_SLACK);
-	criterion(res, "rss", m->rss1 - m->rss0 <= RSS_GROWTH_MAX_KIB,
+	criterion(res, "rss", m->rss0 > 0 && m->rss1 > 0 && m->rss1 - m->rss0 <= RSS_GROWTH_MAX_KIB,
 		  "own RSS %ld -> %ld KiB after warm-up, growth %ld KiB (allowed %d)",
 		  m->rss0, m->rss1, m->rss1 - m->rss0, RSS_GROWTH_MAX_KIB);
 	criterion(res, "fds", m->fd0 == m->fd1 && m->fd0 > 0, "open fds %d -> %d", m->fd0,
