@@ -41,6 +41,7 @@ static const struct {
 	{ "JACK rate / period", "run.jack" },
 	{ "channels x zones", "run.mix" },
 	{ "load average at start / end (1 min)", "run.loadavg" },
+	{ "CPU steal % (hypervisor) during the run", "run.steal_pct" },
 	{ "xruns seen by washmixd (stats)", "xruns.washmixd_seen" },
 	{ "xruns seen by the passthrough client", "xruns.passthru_seen" },
 	{ "JACK server realtime (-R)", "xruns.realtime" },
