@@ -1,4 +1,5 @@
-/* soak_report.c - print and write the soak's result (soak_report.h). */
+/* soak_report.c - print and write the soak's result (soak_report.h); the soak's main
+ * thread. */
 #include "tests/soak/soak_report.h"
 
 #include <errno.h>
