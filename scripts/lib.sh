@@ -32,6 +32,9 @@ WM_REDIS_LOG=""
 WM_START_TIMEOUT=${WASHMIX_START_TIMEOUT:-10}
 WM_JACK_RATE=${WASHMIX_JACK_RATE:-48000}
 WM_JACK_PERIOD=${WASHMIX_JACK_PERIOD:-256}
+# 1: jackd -R (SCHED_FIFO, as on a real box) instead of --no-realtime; the
+# soak sets it when the kernel lets this user schedule realtime threads.
+WM_JACK_REALTIME=0
 
 # Clients must never start a JACK server behind our back (libjack would
 # auto-start one from ~/.jackdrc on a real sound card).
@@ -235,7 +238,11 @@ wm_start_jackd() {
 	wm_clear_stale_jack_shm
 	wm_tmpdir
 	WM_JACKD_LOG="$WM_TMP/jackd-$name.log"
-	JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$name" \
+	local rt=--no-realtime
+	if [[ $WM_JACK_REALTIME == 1 ]]; then
+		rt=--realtime
+	fi
+	JACK_NO_AUDIO_RESERVATION=1 jackd "$rt" -n "$name" \
 		-d dummy -r "$WM_JACK_RATE" -p "$WM_JACK_PERIOD" \
 		>"$WM_JACKD_LOG" 2>&1 </dev/null &
 	WM_JACKD_PID=$!

@@ -10,4 +10,10 @@
  * when it cannot be written. */
 void wm_t_write_sparse_wav(const char *path, long seconds, uint32_t rate);
 
+/* path: a 16-bit mono WAV of `seconds` of a sine at freq_hz with peak amp
+ * (0..1), for renders and players that should do real work. Fails the test
+ * when it cannot be written. */
+void wm_t_write_tone_wav(const char *path, long seconds, uint32_t rate, double freq_hz,
+			 double amp);
+
 #endif
