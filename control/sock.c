@@ -19,17 +19,18 @@
 
 #include "common/log.h"
 #include "control/bucket.h"
+#include "control/linebuf.h"
 #include "control/peer_allow.h"
 #include "control/reply.h"
+
+_Static_assert(WM_LINEBUF_SIZE == WM_SOCK_MAX_LINE, "one line limit");
 
 #define PEER_GROUPS_MAX 64   /* supplementary groups of a peer checked */
 
 struct client {
 	struct wm_sock *server;
 	int fd;
-	char in[WM_SOCK_MAX_LINE];
-	size_t in_len;
-	bool discarding;          /* skipping the rest of an over-long line */
+	struct wm_linebuf in;
 	bool read_closed;         /* peer shut down its side, or quit was asked */
 	bool paused;              /* not reading: too much output queued */
 	char *out;
@@ -180,39 +181,27 @@ static void run_line(struct client *c, const char *line, size_t len)
 		reply(c, r);
 }
 
-/* Run every complete line in the input buffer; keep a partial one. */
-static void process_input(struct client *c)
+static void on_line(void *arg, const char *line, size_t len)
 {
-	size_t start = 0;
-	for (;;) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
-		if (!nl)
-			break;
-		size_t end = (size_t)(nl - c->in);
-		if (c->discarding)
-			c->discarding = false;
-		else if (!c->read_closed)
-			run_line(c, c->in + start, end - start);
-		start = end + 1;
-	}
-	memmove(c->in, c->in + start, c->in_len - start);
-	c->in_len -= start;
-	if (c->in_len == sizeof c->in) {
-		if (!c->discarding) {
-			char msg[128];
-			snprintf(msg, sizeof msg,
-				 "request is longer than %d bytes; the limit is %d bytes per line",
-				 WM_SOCK_MAX_LINE - 1, WM_SOCK_MAX_LINE - 1);
-			reply_error(c, WM_E_LINE_TOO_LONG, msg);
-		}
-		c->discarding = true;
-		c->in_len = 0;
-	}
+	struct client *c = arg;
+	if (!c->read_closed)
+		run_line(c, line, len);
+}
+
+static void on_line_too_long(void *arg)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "request is longer than %d bytes; the limit is %d bytes per line",
+		 WM_SOCK_MAX_LINE - 1, WM_SOCK_MAX_LINE - 1);
+	reply_error(arg, WM_E_LINE_TOO_LONG, msg);
 }
 
 static void client_read(struct client *c)
 {
-	ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+	const struct wm_line_sink sink = { on_line, on_line_too_long, c };
+	size_t room;
+	char *space = wm_linebuf_space(&c->in, &room);
+	ssize_t n = read(c->fd, space, room);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -221,14 +210,11 @@ static void client_read(struct client *c)
 	}
 	if (n == 0) {
 		/* A last request without its newline still gets its answer. */
-		if (c->in_len && !c->discarding)
-			run_line(c, c->in, c->in_len);
-		c->in_len = 0;
+		wm_linebuf_finish(&c->in, &sink);
 		c->read_closed = true;
 		return;
 	}
-	c->in_len += (size_t)n;
-	process_input(c);
+	wm_linebuf_added(&c->in, (size_t)n, &sink);
 }
 
 static void client_flush(struct client *c)
@@ -375,6 +361,7 @@ static void add_client(struct wm_sock *s, struct wm_loop *loop, int cfd, const s
 	}
 	c->server = s;
 	c->fd = cfd;
+	wm_linebuf_init(&c->in);
 	describe_peer(cfd, peer, c->by, sizeof c->by);
 	wm_bucket_init(&c->budget, s->rate, s->burst, wm_loop_now_ms());
 	s->clients[s->nclients++] = c;
