@@ -3,8 +3,10 @@
 
 Seeds cover every verb of the socket protocol, every parameter path and OSC
 type tag, bundles, scenes and render requests; the fuzzer grows its own
-corpus from them (scripts/fuzz keeps that in build-fuzz/, not here). Run it
-again after changing it, and commit its output with it:
+corpus from them in build-fuzz/fuzz-corpus/. The files named by a SHA-1 are
+the inputs of a fuzz run that added coverage, merged in with -merge=1
+(docs/reliability.md, "Fuzzing"). Run this again after changing it, and
+commit its output with it:
     tests/fuzz/make_corpus.py
 """
 import json
