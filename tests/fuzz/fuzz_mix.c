@@ -10,9 +10,16 @@
 
 void fuzz_default_mix(struct wm_mix *mix)
 {
-	bool mono[WM_MAX_CHANNELS] = { false };
-	mono[2] = true;
-	wm_mix_init(mix, FUZZ_CHANNELS, FUZZ_ZONES, mono);
+	/* wm_mix_init sets up all WM_MAX_CHANNELS channels: once is enough. */
+	static struct wm_mix template;
+	static bool made;
+	if (!made) {
+		bool mono[WM_MAX_CHANNELS] = { false };
+		mono[2] = true;
+		wm_mix_init(&template, FUZZ_CHANNELS, FUZZ_ZONES, mono);
+		made = true;
+	}
+	memcpy(mix, &template, sizeof *mix);
 }
 
 struct wm_engine *fuzz_engine(void)

@@ -46,15 +46,14 @@ static void check_liblo_decodes(const void *data, size_t size, int depth)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct wm_loop *loop;
 	static struct wm_cmd_env env;
 	static struct fuzz_snapshot before;
 	static struct wm_mix mix;
 	struct wm_err err = { 0 };
-	/* The loop and the engine once; a fresh tree and server for every
-	 * input, so an input's outcome does not depend on the ones before it. */
-	if (!loop)
-		loop = wm_loop_create();
+	/* A fresh loop, tree and server for every input, so an input's outcome
+	 * does not depend on the ones before it (and the loop, which is never
+	 * run here, never piles up removed descriptors); the engine once. */
+	struct wm_loop *loop = wm_loop_create();
 	FUZZ_CHECK(loop, "cannot create the loop");
 	fuzz_default_mix(&mix);
 	struct wm_tree *tree = wm_tree_create(&mix, 20.0);
@@ -89,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_run_engine();
 
 	wm_osc_destroy(osc);
+	wm_loop_destroy(loop);
 	wm_tree_attach_engine(tree, NULL);
 	wm_tree_destroy(tree);
 	return 0;
