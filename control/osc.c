@@ -428,7 +428,7 @@ static bool handle_subscription(struct request *rq, const char *address, const c
 	if (changes) {
 		if (argc > 0 && (a < 1 || a > 65535 || a != floor(a)))
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "reply port must be 1..65535; got %g", a);
-		else if (b < 1 || b > 60)
+		else if (!(b >= 1 && b <= 60)) /* written so NaN is refused too */
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "lease must be 1..60 s; got %g", b);
 		if (argc > 0 && err.code == WM_OK) {
 			in_port_t port = htons((in_port_t)a);
@@ -443,7 +443,7 @@ static bool handle_subscription(struct request *rq, const char *address, const c
 				   WM_OSC_MAX_SUBSCRIBERS);
 	} else {
 		double rate = argc > 0 ? a : 10;
-		if (rate < 1 || rate > 30)
+		if (!(rate >= 1 && rate <= 30)) /* NaN too */
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "meter rate must be 1..30 Hz; got %g", rate);
 		else if (wm_osc_subs_meters(&osc->subs, &target, rq->by, rate, now) < 0)
 			wm_err_set(&err, WM_E_BUSY, "all %d subscriptions are taken; retry later",
