@@ -422,7 +422,8 @@ static bool raw_tail_words(const char *text, size_t len, char *storage, struct w
 {
 	size_t a = strspn(text, " \t"), b = a + strcspn(text + a, " \t");
 	char verb[16];
-	if (b == a || b - a >= sizeof verb)
+	/* A NUL byte goes to the tokenizer, which refuses it by name. */
+	if (b == a || b - a >= sizeof verb || memchr(text, '\0', len))
 		return false;
 	memcpy(verb, text + a, b - a);
 	verb[b - a] = '\0';
@@ -445,8 +446,10 @@ json_t *wm_command_run_line(const struct wm_cmd_ctx *ctx, const char *line, size
 {
 	struct wm_err err = { 0 };
 	struct wm_words words;
-	/* One block: a NUL-terminated copy of the line, then the words. */
-	char *text = malloc(2 * len + 2);
+	/* One block: a NUL-terminated copy of the line, then the words: len + 1
+	 * bytes for the tokenizer, len + 2 for a raw tail, whose verb and rest
+	 * each get a NUL even when nothing separates them ("render" alone). */
+	char *text = malloc(2 * len + 3);
 	if (!text) {
 		wm_err_set(&err, WM_E_INTERNAL, "out of memory");
 		return wm_reply_error(&err);

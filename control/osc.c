@@ -428,7 +428,7 @@ static bool handle_subscription(struct request *rq, const char *address, const c
 	if (changes) {
 		if (argc > 0 && (a < 1 || a > 65535 || a != floor(a)))
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "reply port must be 1..65535; got %g", a);
-		else if (b < 1 || b > 60)
+		else if (!(b >= 1 && b <= 60)) /* written so NaN is refused too */
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "lease must be 1..60 s; got %g", b);
 		if (argc > 0 && err.code == WM_OK) {
 			in_port_t port = htons((in_port_t)a);
@@ -443,7 +443,7 @@ static bool handle_subscription(struct request *rq, const char *address, const c
 				   WM_OSC_MAX_SUBSCRIBERS);
 	} else {
 		double rate = argc > 0 ? a : 10;
-		if (rate < 1 || rate > 30)
+		if (!(rate >= 1 && rate <= 30)) /* NaN too */
 			wm_err_set(&err, WM_E_OUT_OF_RANGE, "meter rate must be 1..30 Hz; got %g", rate);
 		else if (wm_osc_subs_meters(&osc->subs, &target, rq->by, rate, now) < 0)
 			wm_err_set(&err, WM_E_BUSY, "all %d subscriptions are taken; retry later",
@@ -575,8 +575,8 @@ static void handle_bundle(struct request *rq, const void *data, size_t size)
 		send_error(rq, "#bundle", &err);
 }
 
-static void handle_packet(struct wm_osc *osc, const struct wm_osc_peer *peer, size_t size,
-			  bool truncated)
+static void handle_packet(struct wm_osc *osc, const struct wm_osc_peer *peer, const uint8_t *data,
+			  size_t size, bool truncated)
 {
 	int64_t now = wm_loop_now_ms();
 	struct request rq = { .osc = osc, .peer = peer, .budget = budget_for(osc, peer, now) };
@@ -590,15 +590,15 @@ static void handle_packet(struct wm_osc *osc, const struct wm_osc_peer *peer, si
 	if (truncated)
 		wm_err_set(&err, WM_E_BAD_REQUEST, "OSC packet is over %d bytes, the limit",
 			   WM_OSC_MAX_PACKET);
-	if (truncated || wm_osc_validate(osc->buf, size, &err) < 0) {
+	if (truncated || wm_osc_validate(data, size, &err) < 0) {
 		osc->stats.malformed++;
 		send_error(&rq, "", &err);
 		return;
 	}
-	if (wm_osc_is_bundle(osc->buf, size))
-		handle_bundle(&rq, osc->buf, size);
+	if (wm_osc_is_bundle(data, size))
+		handle_bundle(&rq, data, size);
 	else
-		handle_message(&rq, osc->buf, size);
+		handle_message(&rq, data, size);
 }
 
 static void on_readable(struct wm_loop *loop, int fd, short revents, void *arg)
@@ -621,8 +621,16 @@ static void on_readable(struct wm_loop *loop, int fd, short revents, void *arg)
 			continue;
 		}
 		bool truncated = (size_t)n > sizeof osc->buf;
-		handle_packet(osc, &peer, truncated ? sizeof osc->buf : (size_t)n, truncated);
+		handle_packet(osc, &peer, osc->buf, truncated ? sizeof osc->buf : (size_t)n, truncated);
 	}
+}
+
+void wm_osc_handle_datagram(struct wm_osc *osc, const struct wm_osc_peer *peer, const void *data,
+			    size_t size)
+{
+	osc->stats.received++;
+	bool truncated = size > WM_OSC_MAX_PACKET;
+	handle_packet(osc, peer, data, truncated ? WM_OSC_MAX_PACKET : size, truncated);
 }
 
 static int open_socket(struct wm_osc *osc, const struct wm_osc_config *config,

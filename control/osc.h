@@ -86,6 +86,14 @@ void wm_osc_publish_meters(struct wm_osc *osc, int channels, int zones,
 
 void wm_osc_get_stats(struct wm_osc *osc, struct wm_osc_stats *stats);
 
+/* Handle data[0..size) as a datagram just received from peer, as the
+ * receive loop does after its allow-list check: the source's budget, the
+ * validator, liblo, the handlers, the replies. For the fuzz harness
+ * (tests/fuzz/fuzz_osc.c), which feeds datagrams without a socket. */
+struct wm_osc_peer;
+void wm_osc_handle_datagram(struct wm_osc *osc, const struct wm_osc_peer *peer, const void *data,
+			    size_t size);
+
 /* "udp 127.0.0.1:9000" */
 const char *wm_osc_describe(const struct wm_osc *osc);
 

@@ -21,8 +21,11 @@
 
 #include "common/log.h"
 #include "control/bucket.h"
+#include "control/linebuf.h"
 #include "control/peer_allow.h"
 #include "control/reply.h"
+
+_Static_assert(WM_LINEBUF_SIZE == WM_SOCK_MAX_LINE, "one line limit");
 
 #define PEER_GROUPS_MAX 64   /* supplementary groups of a peer checked */
 #define LINE_CHECK_MS 100    /* how late a line deadline may be noticed */
@@ -31,12 +34,11 @@
 struct client {
 	struct wm_sock *server;
 	int fd;
-	char in[WM_SOCK_MAX_LINE];
-	size_t in_len;
-	bool discarding;          /* skipping the rest of an over-long line */
+	struct wm_linebuf in;
 	bool read_closed;         /* peer shut down its side, or quit was asked */
 	bool paused;              /* not reading: too much output queued */
 	int64_t line_started_ms;  /* first byte of the unfinished line; 0: none */
+	bool lines_ended;         /* a line ended in the bytes just read */
 	char *out;
 	size_t out_head, out_len, out_cap;
 	unsigned topics;
@@ -191,49 +193,35 @@ static void run_line(struct client *c, const char *line, size_t len)
  * what is left arrived just now. */
 static void note_partial_line(struct client *c, bool lines_ended)
 {
-	bool partial = c->in_len > 0 || c->discarding;
+	bool partial = c->in.len > 0 || c->in.discarding;
 	if (!partial)
 		c->line_started_ms = 0;
 	else if (lines_ended || !c->line_started_ms)
 		c->line_started_ms = wm_loop_now_ms();
 }
 
-/* Run every complete line in the input buffer; keep a partial one. */
-static void process_input(struct client *c)
+static void on_line(void *arg, const char *line, size_t len)
 {
-	size_t start = 0;
-	bool lines_ended = false;
-	for (;;) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
-		if (!nl)
-			break;
-		size_t end = (size_t)(nl - c->in);
-		if (c->discarding)
-			c->discarding = false;
-		else if (!c->read_closed)
-			run_line(c, c->in + start, end - start);
-		start = end + 1;
-		lines_ended = true;
-	}
-	memmove(c->in, c->in + start, c->in_len - start);
-	c->in_len -= start;
-	if (c->in_len == sizeof c->in) {
-		if (!c->discarding) {
-			char msg[128];
-			snprintf(msg, sizeof msg,
-				 "request is longer than %d bytes; the limit is %d bytes per line",
-				 WM_SOCK_MAX_LINE - 1, WM_SOCK_MAX_LINE - 1);
-			reply_error(c, WM_E_LINE_TOO_LONG, msg);
-		}
-		c->discarding = true;
-		c->in_len = 0;
-	}
-	note_partial_line(c, lines_ended);
+	struct client *c = arg;
+	c->lines_ended = true;
+	if (!c->read_closed)
+		run_line(c, line, len);
+}
+
+static void on_line_too_long(void *arg)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "request is longer than %d bytes; the limit is %d bytes per line",
+		 WM_SOCK_MAX_LINE - 1, WM_SOCK_MAX_LINE - 1);
+	reply_error(arg, WM_E_LINE_TOO_LONG, msg);
 }
 
 static void client_read(struct client *c)
 {
-	ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+	const struct wm_line_sink sink = { on_line, on_line_too_long, c };
+	size_t room;
+	char *space = wm_linebuf_space(&c->in, &room);
+	ssize_t n = read(c->fd, space, room);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -242,14 +230,14 @@ static void client_read(struct client *c)
 	}
 	if (n == 0) {
 		/* A last request without its newline still gets its answer. */
-		if (c->in_len && !c->discarding)
-			run_line(c, c->in, c->in_len);
-		c->in_len = 0;
+		wm_linebuf_finish(&c->in, &sink);
 		c->read_closed = true;
 		return;
 	}
-	c->in_len += (size_t)n;
-	process_input(c);
+	c->lines_ended = false;
+	wm_linebuf_added(&c->in, (size_t)n, &sink);
+	if (c->fd >= 0)
+		note_partial_line(c, c->lines_ended);
 }
 
 static void client_flush(struct client *c)
@@ -330,14 +318,13 @@ static void expire_line(struct client *c, int64_t now_ms)
 	snprintf(msg, sizeof msg,
 		 "request line not finished %.1f s after its first byte (%zu bytes, no newline); "
 		 "a line must end within %d s (--line-timeout): closing the connection",
-		 (double)(now_ms - c->line_started_ms) / 1000.0, c->in_len,
+		 (double)(now_ms - c->line_started_ms) / 1000.0, c->in.len,
 		 c->server->line_timeout_s);
 	c->server->stats.line_timeouts++;
-	wm_info("sock.line_timeout", "client=\"%s\" bytes=%zu limit_s=%d", c->by, c->in_len,
+	wm_info("sock.line_timeout", "client=\"%s\" bytes=%zu limit_s=%d", c->by, c->in.len,
 		c->server->line_timeout_s);
 	reply_error(c, WM_E_LINE_TIMEOUT, msg);
-	c->in_len = 0;
-	c->discarding = false;
+	wm_linebuf_init(&c->in);
 	c->line_started_ms = 0;
 	c->read_closed = true;
 	client_flush(c);
@@ -439,6 +426,7 @@ static void add_client(struct wm_sock *s, struct wm_loop *loop, int cfd, const s
 	}
 	c->server = s;
 	c->fd = cfd;
+	wm_linebuf_init(&c->in);
 	describe_peer(cfd, peer, c->by, sizeof c->by);
 	wm_bucket_init(&c->budget, s->rate, s->burst, wm_loop_now_ms());
 	s->clients[s->nclients++] = c;

@@ -8,10 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Scenes are written with 12 significant digits (JSON_REAL_PRECISION(12)),
+ * so a gain a hair above the floor would print as the floor itself, which
+ * reads back as -inf: keep it visibly above (found by tests/fuzz/fuzz_scene). */
+#define SAVED_ABOVE_FLOOR_DB (WM_GAIN_FLOOR_DB + 1e-10)
+
 static json_t *db_json(double gain_db)
 {
 	if (isinf(gain_db))
 		return json_string("-inf");
+	if (gain_db > WM_GAIN_FLOOR_DB && gain_db < SAVED_ABOVE_FLOOR_DB)
+		gain_db = SAVED_ABOVE_FLOOR_DB;
 	return json_real(gain_db);
 }
 

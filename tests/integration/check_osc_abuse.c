@@ -255,6 +255,34 @@ START_TEST(test_malformed_datagrams_are_refused)
 }
 END_TEST
 
+/* The two liblo 0.31 over-read reproducers (the same bytes as
+ * tests/fuzz/regressions/osc/liblo-0.31-*), from one source: the prefilter
+ * must refuse both before liblo sees them, so `stats` counts exactly two
+ * more malformed datagrams, the daemon answers, and nothing was applied.
+ * Under the sanitizer build an over-read would abort the daemon. */
+START_TEST(test_liblo_reproducers_are_counted_as_malformed)
+{
+	struct wm_osc_peer *peer = wm_t_osc_peer(osc_port);
+	long before = osc_counter("malformed"), after = before;
+
+	ck_assert(wm_osc_send_raw(peer, lo_validate_blob_overread,
+				  sizeof lo_validate_blob_overread) == 0);
+	ck_assert(wm_osc_send_raw(peer, dispatch_data_strcmp_overread,
+				  sizeof dispatch_data_strcmp_overread) == 0);
+	for (int i = 0; i < 50 && after - before < 2; i++) {
+		wm_osc_pump(peer, 20);
+		after = osc_counter("malformed");
+	}
+	ck_assert_msg(after - before == 2,
+		      "stats osc.malformed went from %ld to %ld after the two liblo 0.31 "
+		      "reproducers; want exactly 2 more",
+		      before, after);
+	wm_t_ok(cl, "ping");
+	intact("after the liblo 0.31 reproducers");
+	wm_osc_peer_free(peer);
+}
+END_TEST
+
 /* --- wrong types, NaN, infinity ------------------------------------------------ */
 
 static lo_message msg1(const char *types, ...)
@@ -495,6 +523,7 @@ static Suite *abuse_suite(void)
 	tcase_add_checked_fixture(tc, probes_open, probes_close);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_malformed_datagrams_are_refused);
+	tcase_add_test(tc, test_liblo_reproducers_are_counted_as_malformed);
 	tcase_add_test(tc, test_wrong_types_nan_and_infinity_are_refused);
 	tcase_add_test(tc, test_oversized_messages_are_refused);
 	tcase_add_test(tc, test_a_flood_does_not_starve_another_controller);
