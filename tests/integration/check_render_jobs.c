@@ -82,13 +82,15 @@ static void write_tone(const char *name, double seconds, double freq, double amp
 	sf_close(sf);
 }
 
-static bool redis_ping(void)
+/* One command on a fresh connection; true when it answers a status
+ * (+OK, +PONG). */
+static bool redis_command(const char *cmd)
 {
 	struct timeval tv = { 1, 0 };
 	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
 	bool ok = false;
 	if (r && !r->err) {
-		redisReply *rep = redisCommand(r, "PING");
+		redisReply *rep = redisCommand(r, cmd);
 		ok = rep && rep->type == REDIS_REPLY_STATUS;
 		if (rep)
 			freeReplyObject(rep);
@@ -96,6 +98,11 @@ static bool redis_ping(void)
 	if (r)
 		redisFree(r);
 	return ok;
+}
+
+static bool redis_ping(void)
+{
+	return redis_command("PING");
 }
 
 static void start_redis(void)
@@ -797,21 +804,6 @@ START_TEST(test_redis_down_and_back)
 END_TEST
 
 /* One Redis command from the test (CLIENT PAUSE); true on a status reply. */
-static bool redis_command(const char *cmd)
-{
-	struct timeval tv = { 1, 0 };
-	redisContext *r = redisConnectUnixWithTimeout(rsock, tv);
-	bool ok = false;
-	if (r && !r->err) {
-		redisReply *rep = redisCommand(r, cmd);
-		ok = rep && rep->type == REDIS_REPLY_STATUS;
-		if (rep)
-			freeReplyObject(rep);
-	}
-	if (r)
-		redisFree(r);
-	return ok;
-}
 
 #define FAULT_JOBS_MAX 64
 

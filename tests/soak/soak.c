@@ -30,6 +30,7 @@
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/jackprobe.h"
 #include "tests/support/oscclient.h"
+#include "tests/support/rtguard_run.h"
 #include "tests/support/sockclient.h"
 #include "tests/support/suite.h"
 
@@ -295,6 +296,9 @@ struct marks {
 	struct xrun_mark x0, x1;
 	json_t *s0, *s1;        /* stats before and after all load */
 	bool alive, stopped_clean;
+	/* rtguard (when WASHMIX_TEST_RTGUARD names it): its exit line */
+	bool rt_exit_line;
+	unsigned long rt_violations, rt_cycles;
 };
 
 static long delta(const struct marks *m, const char *a, const char *b)
@@ -409,6 +413,12 @@ static void judge(json_t *res, const struct marks *m, const struct soak_counts *
 		  c->renders_done == c->renders_submitted && c->renders_cached > 0,
 		  "%ld submitted, %ld done, %ld failed, %ld from the cache", c->renders_submitted,
 		  c->renders_done, c->renders_failed, c->renders_cached);
+	if (wm_t_rtguard_lib())
+		criterion(res, "realtime", m->rt_exit_line && m->rt_violations == 0 &&
+			  m->rt_cycles > 0,
+			  "rtguard: %lu realtime violation(s) in %lu process cycles%s",
+			  m->rt_violations, m->rt_cycles,
+			  m->rt_exit_line ? "" : " (no exit line in the daemon's log)");
 	criterion(res, "daemon", m->alive && m->stopped_clean,
 		  "alive throughout: %s; SIGTERM: %s", m->alive ? "yes" : "no",
 		  m->stopped_clean ? "exit 0, socket removed" : "NOT a clean stop");
@@ -424,6 +434,7 @@ static void finish(struct rig *r, struct marks *m, const struct soak_counts *c,
 	m->la1 = loadavg();
 	count_blamed(r, m);
 	m->stopped_clean = stop_daemon(r);
+	m->rt_exit_line = wm_t_rtguard_exit_line(r->d.log, 0, &m->rt_violations, &m->rt_cycles);
 	add_figures(res, m, c, samples);
 	judge(res, m, c);
 	soak_report_print(res);
