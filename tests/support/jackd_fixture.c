@@ -50,13 +50,8 @@ int wm_jackd_ping(const char *name, char *err, size_t errlen)
 
 static int spawn_and_wait(struct wm_jackd *j, char *err, size_t errlen)
 {
-	/* WASHMIX_TEST_JACK_REALTIME=1 (scripts/test sets it where realtime
-	 * scheduling is allowed): SCHED_FIFO process threads, as on a real
-	 * box, so a test's own busy threads cannot make the audio late. */
-	const char *rt = getenv("WASHMIX_TEST_JACK_REALTIME");
-	const char *argv[] = { JACKD_PATH,
-			       rt && strcmp(rt, "1") == 0 ? "--realtime" : "--no-realtime", "-n",
-			       j->name, "-d", "dummy", "-r", "48000", "-p", "256", NULL };
+	const char *argv[] = { JACKD_PATH, "--no-realtime", "-n", j->name, "-d", "dummy",
+			       "-r", "48000", "-p", "256", NULL };
 	const char *env[] = { "JACK_NO_AUDIO_RESERVATION=1", NULL };
 	long long deadline;
 	char perr[256];

@@ -1,6 +1,5 @@
 /* jackd_fixture.h - a private JACK server for one test binary: jackd with the
- * dummy backend (48 kHz, 256-frame periods; realtime scheduling only when
- * WASHMIX_TEST_JACK_REALTIME=1) under a
+ * dummy backend (48 kHz, 256-frame periods, no realtime scheduling) under a
  * name of its own, "wmt-<test binary>-<n>" (with the PID added when that
  * name is in use), so test binaries can run side by side.
  * Starting it also sets JACK_DEFAULT_SERVER to that name, so every program
