@@ -82,10 +82,24 @@ static void daemon_fine(const char *after)
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")) && wm_t_value_num(r) == 0.0,
 		      "%s: ch/1/gain changed: %s", after, wm_t_json_str(r));
 	json_decref(r);
-	wm_t_capture(sink, 200);
 	wm_expect_init(&m, WM_T_RATE);
 	wm_expect_add(&m, wm_sig_counter(0.5f), 1.0);
 	snprintf(what, sizeof what, "%s: counter on ch1_L -> zone1_L", after);
+	/* A capture the sink saw an xrun in is inconclusive (the sanitizer
+	 * build with a second suite alongside can starve any JACK client):
+	 * capture again, up to three times; a wrong sample without an xrun
+	 * fails at once. */
+	for (int tries = 1;; tries++) {
+		struct wm_cmp cmp;
+
+		wm_t_capture(sink, 200);
+		if (tries == 3 || wm_sink_capture_xruns(sink) == 0 ||
+		    wm_compare(sink, 1, wm_sink_first(sink), wm_sink_end(sink), wm_expect_value,
+			       &m, 0, 0, &cmp))
+			break;
+		fprintf(stderr, "%s: capture %d had an xrun and %s; capturing again\n", what, tries,
+			cmp.why);
+	}
 	wm_t_expect(sink, 1, wm_sink_first(sink), wm_sink_end(sink), wm_expect_value, &m, 0, 0,
 		    8000, what);
 }
