@@ -61,17 +61,8 @@ static long stat_counter(const char *section, const char *key)
 
 static long rss_kib(pid_t pid)
 {
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
-	fclose(f);
+	long kib = wm_proc_status_kib(pid, "VmRSS");
+	ck_assert_msg(kib >= 0, "no VmRSS in /proc/%d/status", (int)pid);
 	return kib;
 }
 

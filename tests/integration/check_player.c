@@ -710,15 +710,8 @@ END_TEST
  * memory as a short one. */
 static long rss_kib(void)
 {
-	char path[64], line[256];
-	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)wd.proc->pid);
-	FILE *f = fopen(path, "r");
-	ck_assert(f != NULL);
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
-	fclose(f);
+	long kib = wm_proc_status_kib(wd.proc->pid, "VmRSS");
+	ck_assert(kib >= 0);
 	return kib;
 }
 

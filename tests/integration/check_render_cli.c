@@ -318,16 +318,8 @@ END_TEST
 /* VmRSS or VmHWM of a process, KiB; 0 once it is gone. */
 static long proc_kib(pid_t pid, const char *field)
 {
-	char path[64], line[256];
-	long v = 0;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, field, strlen(field)))
-			v = strtol(line + strlen(field) + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
+	long kib = wm_proc_status_kib(pid, field);
+	return kib > 0 ? kib : 0;
 }
 
 /* 2 hours of 8 inputs. The plain build renders them at 48 kHz (about 50 s
@@ -370,8 +362,8 @@ START_TEST(two_hours_of_8_inputs_in_flat_memory)
 	long early = 0, most = 0, hwm = 0;
 	int status = -1;
 	while (wm_proc_wait(p, 100, &status) < 0) {
-		long rss = proc_kib(p->pid, "VmRSS:");
-		hwm = proc_kib(p->pid, "VmHWM:") > hwm ? proc_kib(p->pid, "VmHWM:") : hwm;
+		long rss = proc_kib(p->pid, "VmRSS"), peak = proc_kib(p->pid, "VmHWM");
+		hwm = peak > hwm ? peak : hwm;
 		if (!early && wm_now_ms() - t0 >= 2000)
 			early = rss;
 		if (early && rss > most)

@@ -24,31 +24,9 @@
 #define CYCLE_END "Process error"
 #define PASSTHRU_REPLY_MS 5000
 
-static long status_kib(FILE *f, const char *field)
-{
-	char line[256];
-	size_t n = strlen(field);
-
-	rewind(f);
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			return strtol(line + n + 1, NULL, 10);
-	return -1;
-}
-
 long soak_own_rss_kib(pid_t pid)
 {
-	char path[64];
-	FILE *f;
-	long anon, file;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	anon = status_kib(f, "RssAnon");
-	file = status_kib(f, "RssFile");
-	fclose(f);
+	long anon = wm_proc_status_kib(pid, "RssAnon"), file = wm_proc_status_kib(pid, "RssFile");
 	return anon < 0 || file < 0 ? -1 : anon + file;
 }
 

@@ -41,6 +41,21 @@ static char tmp_path[PATH_MAX];
 static pid_t tmp_owner;
 static bool tmp_keep;
 
+long wm_proc_status_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	while (f && kib < 0 && fgets(line, sizeof line, f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			kib = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 long long wm_now_ms(void)
 {
 	return wm_now_us() / 1000;

@@ -67,6 +67,10 @@ char *wm_file_tail(const char *path, size_t max_bytes);
 /* Whole file as a malloc'd string (NULL when unreadable); *len may be NULL. */
 char *wm_file_read(const char *path, size_t *len);
 
+/* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM", "RssAnon", ...);
+ * -1 when the process is gone or has no such field. */
+long wm_proc_status_kib(pid_t pid, const char *field);
+
 /* Monotonic clock, milliseconds and microseconds. */
 long long wm_now_ms(void);
 long long wm_now_us(void);

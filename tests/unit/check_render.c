@@ -496,13 +496,7 @@ END_TEST
 #ifndef WASHMIX_SANITIZE
 static long rss_kib(void)
 {
-	long size = 0, res = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (f && fscanf(f, "%ld %ld", &size, &res) != 2)
-		res = 0;
-	if (f)
-		fclose(f);
-	return res * (sysconf(_SC_PAGESIZE) / 1024);
+	return wm_proc_status_kib(getpid(), "VmRSS");
 }
 #endif
 
