@@ -17,9 +17,9 @@ char *wm_linebuf_space(struct wm_linebuf *lb, size_t *room)
 	return lb->data + lb->len;
 }
 
-void wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink *sink)
+size_t wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink *sink)
 {
-	size_t start = 0;
+	size_t start = 0, lines = 0;
 	lb->len += n;
 	for (;;) {
 		char *nl = memchr(lb->data + start, '\n', lb->len - start);
@@ -31,6 +31,7 @@ void wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink
 		else
 			sink->line(sink->arg, lb->data + start, end - start);
 		start = end + 1;
+		lines++;
 	}
 	memmove(lb->data, lb->data + start, lb->len - start);
 	lb->len -= start;
@@ -40,6 +41,7 @@ void wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink
 		lb->discarding = true;
 		lb->len = 0;
 	}
+	return lines;
 }
 
 void wm_linebuf_finish(struct wm_linebuf *lb, const struct wm_line_sink *sink)

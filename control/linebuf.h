@@ -34,8 +34,9 @@ void wm_linebuf_init(struct wm_linebuf *lb);
 char *wm_linebuf_space(struct wm_linebuf *lb, size_t *room);
 
 /* n bytes were written at wm_linebuf_space(): hand every complete line to
- * the sink, keep a partial one. */
-void wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink *sink);
+ * the sink, keep a partial one. Returns how many lines ended in them
+ * (skipped over-long ones included). */
+size_t wm_linebuf_added(struct wm_linebuf *lb, size_t n, const struct wm_line_sink *sink);
 
 /* The stream ended: a partial last line (not one being skipped) goes to
  * the sink; the buffer is empty afterwards. */

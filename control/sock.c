@@ -38,7 +38,6 @@ struct client {
 	bool read_closed;         /* peer shut down its side, or quit was asked */
 	bool paused;              /* not reading: too much output queued */
 	int64_t line_started_ms;  /* first byte of the unfinished line; 0: none */
-	bool lines_ended;         /* a line ended in the bytes just read */
 	char *out;
 	size_t out_head, out_len, out_cap;
 	unsigned topics;
@@ -203,7 +202,6 @@ static void note_partial_line(struct client *c, bool lines_ended)
 static void on_line(void *arg, const char *line, size_t len)
 {
 	struct client *c = arg;
-	c->lines_ended = true;
 	if (!c->read_closed)
 		run_line(c, line, len);
 }
@@ -234,10 +232,9 @@ static void client_read(struct client *c)
 		c->read_closed = true;
 		return;
 	}
-	c->lines_ended = false;
-	wm_linebuf_added(&c->in, (size_t)n, &sink);
+	size_t lines = wm_linebuf_added(&c->in, (size_t)n, &sink);
 	if (c->fd >= 0)
-		note_partial_line(c, c->lines_ended);
+		note_partial_line(c, lines > 0);
 }
 
 static void client_flush(struct client *c)

@@ -3,10 +3,11 @@
  * one line (4096 bytes), an output queue with limits, replies in request
  * order, and subscriptions to event topics. A request line must be finished
  * within line_timeout_s of its first byte, or the client gets a line_timeout
- * error and is closed; connections with no partial line may idle forever. A client that does not read its
- * output never blocks the daemon: its events are dropped and counted (it is
- * told how many later), and its further requests wait unread until it
- * catches up, so its queue stays bounded. */
+ * error and is closed; connections with no partial line may idle forever.
+ * A client that does not read its output never blocks the daemon: its
+ * events are dropped and counted (it is told how many later), and its
+ * further requests wait unread until it catches up, so its queue stays
+ * bounded. */
 #ifndef WM_SOCK_H
 #define WM_SOCK_H
 
