@@ -575,9 +575,14 @@ static void handle_bundle(struct request *rq, const void *data, size_t size)
 		send_error(rq, "#bundle", &err);
 }
 
+/* size is the datagram's length as received: more than WM_OSC_MAX_PACKET
+ * means only that much of it is in data. */
 static void handle_packet(struct wm_osc *osc, const struct wm_osc_peer *peer, const uint8_t *data,
-			  size_t size, bool truncated)
+			  size_t size)
 {
+	bool truncated = size > WM_OSC_MAX_PACKET;
+	if (truncated)
+		size = WM_OSC_MAX_PACKET;
 	int64_t now = wm_loop_now_ms();
 	struct request rq = { .osc = osc, .peer = peer, .budget = budget_for(osc, peer, now) };
 	rq.budget->last_ms = now;
@@ -620,8 +625,7 @@ static void on_readable(struct wm_loop *loop, int fd, short revents, void *arg)
 			osc->stats.refused_allow++;
 			continue;
 		}
-		bool truncated = (size_t)n > sizeof osc->buf;
-		handle_packet(osc, &peer, osc->buf, truncated ? sizeof osc->buf : (size_t)n, truncated);
+		handle_packet(osc, &peer, osc->buf, (size_t)n);
 	}
 }
 
@@ -629,8 +633,7 @@ void wm_osc_handle_datagram(struct wm_osc *osc, const struct wm_osc_peer *peer, 
 			    size_t size)
 {
 	osc->stats.received++;
-	bool truncated = size > WM_OSC_MAX_PACKET;
-	handle_packet(osc, peer, data, truncated ? WM_OSC_MAX_PACKET : size, truncated);
+	handle_packet(osc, peer, data, size);
 }
 
 static int open_socket(struct wm_osc *osc, const struct wm_osc_config *config,
