@@ -57,6 +57,12 @@ wm_die() {
 	exit 1
 }
 
+# wm_usage SCRIPT: print a script's header comment (from line 2 up to its
+# `set -euo` line), which is its usage text.
+wm_usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$1"
+}
+
 wm_banner() {
 	printf '\n==== %s ====\n' "$*" >&2
 }
