@@ -160,6 +160,15 @@ START_TEST(count_mode_survives_and_counts)
 
 	use_rtguard("count");
 	wm_t_daemon_start(&d, wm_tmpdir(), 2, 1, NULL, NULL);
+	/* A violation it does not know: a clear error, and nothing armed (the
+	 * count below stays 1). */
+	json_t *bad = wm_t_request1(d.sock, "debug rt-violate free");
+	const char *msg = json_string_value(json_object_get(json_object_get(bad, "error"),
+							     "message"));
+	ck_assert_msg(!strcmp(wm_t_error_code(bad), "wrong_args") && msg &&
+		      strstr(msg, "malloc or lock") && strstr(msg, "\"free\""),
+		      "debug rt-violate free: %s", wm_t_json_str(bad));
+	json_decref(bad);
 	json_decref(wm_t_assert_ok(wm_t_request1(d.sock, "debug rt-violate malloc"),
 				   "debug rt-violate malloc"));
 	wm_sleep_ms(300);
